@@ -1,0 +1,4 @@
+//! stratus: a deterministic discrete-event simulator of cloud data infrastructure.
+#![warn(missing_docs)]
+
+pub mod engine;
