@@ -1,1 +1,208 @@
-fn main() {}
+//! The `stratus` command line: a thin layer over the library. Errors from every layer are
+//! printed here, in one place; user mistakes exit with code 2.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use stratus::experiment::{self, RunOptions};
+use stratus::model::kinds::{KIND_DOCS, kind_doc};
+use stratus::report;
+use stratus::scenario::{Scenario, ScenarioError};
+
+/// stratus: simulate cloud data infrastructure and answer capacity-planning questions.
+#[derive(Parser, Debug)]
+#[command(name = "stratus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario: every sweep point × replication, then write results.
+    Run {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// Output folder (default results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replications per sweep point (overrides simulation.replications).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Master seed (overrides simulation.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override any parameter by its dotted path, e.g. --set component.app.servers=4.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Do not draw a progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Validate a scenario and print it resolved (defaults filled in, overrides applied).
+    Check {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// Override any parameter by its dotted path.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Describe component kinds: parameters, defaults, units and the source of each default.
+    Describe {
+        /// A kind (station, workload, topology, ...); all kinds when omitted.
+        kind: Option<String>,
+    },
+}
+
+/// Anything that can stop a command, and its exit code.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Experiment(#[from] experiment::ExperimentError),
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Experiment(_) | CliError::Report(_) => 1,
+        }
+    }
+}
+
+fn overrides(set: Vec<String>, replications: Option<u32>, seed: Option<u64>) -> Vec<String> {
+    let mut all = set;
+    if let Some(replications) = replications {
+        all.push(format!("simulation.replications={replications}"));
+    }
+    if let Some(seed) = seed {
+        all.push(format!("simulation.seed={seed}"));
+    }
+    all
+}
+
+fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Run { file, out, replications, seed, threads, set, no_progress } => {
+            if threads == Some(0) {
+                return Err(CliError::Usage("--threads must be at least 1".into()));
+            }
+            let scenario = Scenario::load(&file, &overrides(set, replications, seed))?;
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+            let runs: u64 = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).sum();
+            eprintln!(
+                "stratus: {} — {} point(s) × replications = {runs} runs",
+                scenario.name,
+                scenario.points.len()
+            );
+            let started = Instant::now();
+            let options = RunOptions { threads, progress: !no_progress && std::io::stderr().is_terminal() };
+            let results = experiment::run(&scenario, &options)?;
+            let elapsed = started.elapsed().as_secs_f64();
+            report::write_all(&results, &scenario.resolved_toml, &out)?;
+            eprintln!(
+                "stratus: {} events in {elapsed:.2} s ({:.1} M events/s); results in {}",
+                results.total_events,
+                results.total_events as f64 / elapsed.max(1e-9) / 1e6,
+                out.display()
+            );
+            print_headline(&results);
+            Ok(())
+        }
+        Command::Check { file, set } => {
+            let scenario = Scenario::load(&file, &set)?;
+            println!("{}", scenario.resolved_toml);
+            eprintln!("stratus: {} is valid ({} sweep point(s))", file.display(), scenario.points.len());
+            Ok(())
+        }
+        Command::Describe { kind } => {
+            let docs: Vec<_> = match &kind {
+                Some(kind) => vec![kind_doc(kind).ok_or_else(|| {
+                    let known: Vec<&str> = KIND_DOCS.iter().map(|d| d.kind).collect();
+                    CliError::Usage(format!("unknown kind `{kind}`; known kinds: {}", known.join(", ")))
+                })?],
+                None => KIND_DOCS.iter().collect(),
+            };
+            for doc in docs {
+                println!("{}\n", describe(doc));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn describe(doc: &stratus::model::KindDoc) -> String {
+    let mut out = format!("{}\n  {}\n\n  parameters:\n", doc.kind, doc.summary);
+    let width = doc.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for param in doc.params {
+        out.push_str(&format!(
+            "    {:width$}  default {} ({})\n    {:width$}  {}\n    {:width$}  source: {}\n",
+            param.name, param.default, param.unit, "", param.meaning, "", param.source
+        ));
+    }
+    if !doc.metrics.is_empty() {
+        out.push_str("\n  metrics:\n");
+        for metric in doc.metrics {
+            out.push_str(&format!("    {metric}\n"));
+        }
+    }
+    out
+}
+
+/// A few lines on stdout so the user sees the answer without opening a file.
+fn print_headline(results: &experiment::ExperimentResults) {
+    for point in &results.points {
+        let label = if results.sweep_params.is_empty() {
+            String::new()
+        } else {
+            let pairs: Vec<String> =
+                results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
+            format!(" [{}]", pairs.join(", "))
+        };
+        for metric in point.metrics.iter().filter(|m| m.percentiles.is_some()) {
+            let p = metric.percentiles.expect("filtered");
+            println!(
+                "point {}{label}  {:<28} mean {:>10} ms  (95% CI {} .. {})  p50 {} p99 {} p99.9 {}",
+                point.index,
+                metric.name,
+                report::number(metric.mean),
+                report::number(metric.ci95_low),
+                report::number(metric.ci95_high),
+                report::number(p.p50),
+                report::number(p.p99),
+                report::number(p.p999),
+            );
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Experiments: every sweep point × replication run in parallel (rayon), then aggregated in
+//! index order, so the outputs are byte-identical whatever the number of threads.
+
+pub mod stats;
+
+use hdrhistogram::Histogram;
+use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::engine::StreamKey;
+use crate::metrics::{Metric, MetricValue, Unit};
+use crate::model::world::{RunOutput, TimeSeries};
+use crate::scenario::Scenario;
+use stats::estimate;
+
+/// How to run an experiment.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Worker threads; None = one per core.
+    pub threads: Option<usize>,
+    /// Draw a progress bar on stderr (it hides itself when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// Errors while running an experiment.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// The thread pool could not be created.
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool {
+        /// Requested threads.
+        threads: usize,
+        /// The cause.
+        message: String,
+    },
+    /// A point could not be built (validation should have caught it).
+    #[error("sweep point {point}: {path}: {message}")]
+    Build {
+        /// Point index.
+        point: usize,
+        /// Dotted path of the field.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Latency percentiles of the merged histogram, in milliseconds.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// One metric of one sweep point, across its replications.
+#[derive(Clone, Debug)]
+pub struct MetricSummary {
+    /// `<component>.<quantity>`.
+    pub name: String,
+    /// Unit.
+    pub unit: Unit,
+    /// Replications that produced a finite value.
+    pub replications: usize,
+    /// Mean of the replication values.
+    pub mean: f64,
+    /// 95% Student-t interval of that mean.
+    pub ci95_low: f64,
+    /// Upper end.
+    pub ci95_high: f64,
+    /// Percentiles of all observations (latency metrics only).
+    pub percentiles: Option<Percentiles>,
+    /// Observations behind the percentiles (latency metrics only).
+    pub count: Option<u64>,
+}
+
+/// One replication's values, aligned with [`PointResult::metrics`].
+#[derive(Clone, Debug)]
+pub struct ReplicationResult {
+    /// Replication index.
+    pub replication: u32,
+    /// Events the run delivered.
+    pub events: u64,
+    /// One value per metric (a latency's mean in ms).
+    pub values: Vec<f64>,
+}
+
+/// Everything measured at one sweep point.
+#[derive(Clone, Debug)]
+pub struct PointResult {
+    /// Point index.
+    pub index: usize,
+    /// Values of the swept parameters, aligned with [`ExperimentResults::sweep_params`].
+    pub params: Vec<String>,
+    /// Summaries, in the order components report them.
+    pub metrics: Vec<MetricSummary>,
+    /// Merged latency histograms (nanoseconds), by metric name.
+    pub histograms: Vec<(String, Histogram<u64>)>,
+    /// Per-replication values.
+    pub replications: Vec<ReplicationResult>,
+    /// Time series averaged across replications (cells with no value in any replication
+    /// are NaN).
+    pub series: TimeSeries,
+}
+
+/// The outcome of a whole experiment.
+#[derive(Clone, Debug)]
+pub struct ExperimentResults {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Dotted paths of the swept parameters.
+    pub sweep_params: Vec<String>,
+    /// One entry per sweep point.
+    pub points: Vec<PointResult>,
+    /// Total events delivered over all runs.
+    pub total_events: u64,
+}
+
+impl ExperimentResults {
+    /// The summary of `metric` at every point, in point order.
+    pub fn metric_across_points(&self, metric: &str) -> Vec<Option<&MetricSummary>> {
+        self.points.iter().map(|point| point.metrics.iter().find(|m| m.name == metric)).collect()
+    }
+}
+
+/// Runs every point and replication of `scenario` and aggregates the results.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResults, ExperimentError> {
+    let tasks: Vec<(usize, u32)> = scenario
+        .points
+        .iter()
+        .flat_map(|point| (0..point.spec.simulation.replications).map(move |rep| (point.index, rep)))
+        .collect();
+    let bar = if options.progress {
+        ProgressBar::new(tasks.len() as u64)
+    } else {
+        ProgressBar::with_draw_target(Some(tasks.len() as u64), ProgressDrawTarget::hidden())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} runs (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let run_one = |&(point_index, replication): &(usize, u32)| -> Result<RunOutput, ExperimentError> {
+        let point = &scenario.points[point_index];
+        let simulation = &point.spec.simulation;
+        let key = StreamKey {
+            seed: simulation.seed,
+            point: if simulation.common_random_numbers { 0 } else { point_index as u64 },
+            replication: u64::from(replication),
+        };
+        let world = point
+            .spec
+            .build_world(key)
+            .map_err(|(path, message)| ExperimentError::Build { point: point_index, path, message })?;
+        Ok(world.run())
+    };
+    let execute = || -> Vec<Result<RunOutput, ExperimentError>> {
+        tasks.par_iter().progress_with(bar.clone()).map(run_one).collect()
+    };
+    let outputs = match options.threads {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| ExperimentError::ThreadPool { threads, message: e.to_string() })?
+            .install(execute),
+        None => execute(),
+    };
+    bar.finish_and_clear();
+
+    // Sequential aggregation in task order: deterministic whatever the thread count.
+    let mut outputs = outputs.into_iter();
+    let mut points = Vec::with_capacity(scenario.points.len());
+    let mut total_events = 0;
+    for point in &scenario.points {
+        let runs: Vec<RunOutput> =
+            outputs.by_ref().take(point.spec.simulation.replications as usize).collect::<Result<_, _>>()?;
+        total_events += runs.iter().map(|run| run.events).sum::<u64>();
+        points.push(aggregate_point(point.index, point.params.clone(), runs));
+    }
+    Ok(ExperimentResults {
+        name: scenario.name.clone(),
+        description: scenario.description.clone(),
+        sweep_params: scenario.sweep_params.clone(),
+        points,
+        total_events,
+    })
+}
+
+fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
+    let ms = |nanos: u64| nanos as f64 / 1e6;
+    Percentiles {
+        p50: ms(histogram.value_at_quantile(0.5)),
+        p90: ms(histogram.value_at_quantile(0.9)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        p999: ms(histogram.value_at_quantile(0.999)),
+        max: ms(histogram.max()),
+    }
+}
+
+fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> PointResult {
+    let template: Vec<&Metric> = runs.first().map(|run| run.metrics.metrics.iter().collect()).unwrap_or_default();
+    let mut metrics = Vec::with_capacity(template.len());
+    let mut histograms = Vec::new();
+    for (position, metric) in template.iter().enumerate() {
+        let values: Vec<f64> = runs
+            .iter()
+            .map(|run| run.metrics.metrics.get(position).map(Metric::replication_value).unwrap_or(f64::NAN))
+            .collect();
+        let estimate = estimate(&values);
+        let (percentiles, count) = match &metric.value {
+            MetricValue::Latency { .. } => {
+                let mut merged: Option<Histogram<u64>> = None;
+                for run in &runs {
+                    if let Some(MetricValue::Latency { histogram, .. }) = run.metrics.metrics.get(position).map(|m| &m.value) {
+                        match &mut merged {
+                            None => merged = Some(histogram.clone()),
+                            Some(total) => {
+                                // Auto-resizing histograms of equal precision always merge.
+                                let _ = total.add(histogram);
+                            }
+                        }
+                    }
+                }
+                let merged = merged.expect("at least one replication");
+                let summary = (merged.len() > 0).then(|| percentiles(&merged));
+                let count = Some(merged.len());
+                histograms.push((metric.name.clone(), merged));
+                (summary, count)
+            }
+            MetricValue::Scalar(_) => (None, None),
+        };
+        metrics.push(MetricSummary {
+            name: metric.name.clone(),
+            unit: metric.unit,
+            replications: estimate.n,
+            mean: estimate.mean,
+            ci95_low: estimate.low,
+            ci95_high: estimate.high,
+            percentiles,
+            count,
+        });
+    }
+    let replications = runs
+        .iter()
+        .enumerate()
+        .map(|(rep, run)| ReplicationResult {
+            replication: rep as u32,
+            events: run.events,
+            values: run.metrics.metrics.iter().map(Metric::replication_value).collect(),
+        })
+        .collect();
+    PointResult { index, params, metrics, histograms, replications, series: mean_series(&runs) }
+}
+
+/// Cell-wise mean of the replications' series, ignoring NaN cells.
+fn mean_series(runs: &[RunOutput]) -> TimeSeries {
+    let Some(first) = runs.first() else { return TimeSeries::default() };
+    let cells = first.series.values.len();
+    let mut sums = vec![0.0; cells];
+    let mut counts = vec![0u32; cells];
+    for run in runs {
+        for (cell, value) in run.series.values.iter().enumerate().take(cells) {
+            if value.is_finite() {
+                sums[cell] += value;
+                counts[cell] += 1;
+            }
+        }
+    }
+    TimeSeries {
+        interval: first.series.interval,
+        names: first.series.names.clone(),
+        values: sums
+            .iter()
+            .zip(&counts)
+            .map(|(sum, &count)| if count == 0 { f64::NAN } else { sum / f64::from(count) })
+            .collect(),
+    }
+}

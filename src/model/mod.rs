@@ -1,0 +1,318 @@
+//! What is simulated: the message types every component speaks, the component contract, the
+//! network between components, and the building blocks (stations, workloads).
+//!
+//! Components never call each other. A component reacts to one [`Message`] at a time through
+//! [`Component::handle`], and everything it does to the world goes through its [`Ctx`]:
+//! sending a message to another component (which crosses the network with a delay drawn from
+//! the topology), setting a timer for itself, cancelling a timer, drawing random numbers from
+//! its own stream.
+
+pub mod dist;
+pub mod kinds;
+pub mod keys;
+pub mod station;
+pub mod topology;
+pub mod workload;
+pub mod world;
+
+use std::fmt;
+
+use crate::engine::{EventId, EventQueue, SimDuration, SimRng, SimTime};
+use crate::metrics::{MetricSet, SeriesNames};
+pub use topology::Network;
+
+/// Index of a component in a world; messages are addressed by it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ComponentId(pub u32);
+
+impl ComponentId {
+    /// The address of the world itself (warm-up and sampling ticks).
+    pub const WORLD: ComponentId = ComponentId(u32::MAX);
+
+    /// Position in the world's component list.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What a request asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Read a key.
+    Read,
+    /// Write a key.
+    Write,
+}
+
+impl Op {
+    /// Lower-case name, for metric names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Read => "read",
+            Op::Write => "write",
+        }
+    }
+}
+
+/// A request as it travels between components. Plain data, copied by value: no allocation.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Request {
+    /// Unique within the issuing client.
+    pub id: u64,
+    /// What is asked.
+    pub op: Op,
+    /// The key read or written.
+    pub key: u64,
+    /// Payload size in bytes.
+    pub size: u32,
+    /// When the client first issued it (end-to-end latency starts here).
+    pub created: SimTime,
+    /// When it arrived at the component now holding it (set by that component).
+    pub arrived: SimTime,
+    /// Where the final reply goes.
+    pub client: ComponentId,
+    /// The client's own bookkeeping (e.g. which closed-loop client sent it).
+    pub token: u64,
+    /// Attempt number, 1 for the first try.
+    pub attempt: u16,
+}
+
+/// The outcome carried by a reply.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Done.
+    Ok,
+    /// Refused because a bounded queue was full.
+    Rejected,
+    /// Refused by a rate limit.
+    Throttled,
+    /// The target could not serve it (down, failing over, no quorum).
+    Unavailable,
+}
+
+impl Status {
+    /// Lower-case name, for metric names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Rejected => "rejected",
+            Status::Throttled => "throttled",
+            Status::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// A reply to a request.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// The request answered.
+    pub request: Request,
+    /// Its outcome.
+    pub status: Status,
+    /// Which component produced the reply.
+    pub from: ComponentId,
+}
+
+/// A timer a component set for itself; the meaning of the fields is the component's own.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Timer {
+    /// Which kind of timer.
+    pub kind: u32,
+    /// A slot (server, client) the timer belongs to.
+    pub slot: u32,
+    /// Any further datum (a generation number, a request id).
+    pub data: u64,
+}
+
+/// Everything that can be delivered to a component.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Message {
+    /// A request to serve.
+    Request(Request),
+    /// A reply to a request this component sent.
+    Reply(Reply),
+    /// A timer this component set.
+    Timer(Timer),
+}
+
+/// An event in a world's queue: a message and its destination.
+#[derive(Copy, Clone, Debug)]
+pub struct Event {
+    /// Destination.
+    pub to: ComponentId,
+    /// Contents.
+    pub msg: Message,
+}
+
+/// A component's view of the world while it handles a message.
+pub struct Ctx<'a> {
+    now: SimTime,
+    me: ComponentId,
+    queue: &'a mut EventQueue<Event>,
+    network: &'a Network,
+    /// This component's own random stream.
+    pub rng: &'a mut SimRng,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for component `me` at the queue's current time.
+    pub fn new(
+        me: ComponentId,
+        queue: &'a mut EventQueue<Event>,
+        network: &'a Network,
+        rng: &'a mut SimRng,
+    ) -> Self {
+        Ctx { now: queue.now(), me, queue, network, rng }
+    }
+
+    /// Current simulated time.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// This component's id.
+    #[inline]
+    pub fn me(&self) -> ComponentId {
+        self.me
+    }
+
+    /// Sends `msg` to `to` across the network; the delay is drawn from the topology.
+    #[inline]
+    pub fn send(&mut self, to: ComponentId, msg: Message) -> EventId {
+        let delay = self.network.delay(self.me, to, self.rng);
+        self.queue.schedule_in(delay, Event { to, msg })
+    }
+
+    /// Sends `msg` to `to` after `extra` plus the network delay.
+    #[inline]
+    pub fn send_after(&mut self, extra: SimDuration, to: ComponentId, msg: Message) -> EventId {
+        let delay = self.network.delay(self.me, to, self.rng);
+        self.queue.schedule_in(extra + delay, Event { to, msg })
+    }
+
+    /// Replies to `request`'s client with `status`.
+    #[inline]
+    pub fn reply(&mut self, request: Request, status: Status) -> EventId {
+        let from = self.me;
+        self.send(request.client, Message::Reply(Reply { request, status, from }))
+    }
+
+    /// Sets a timer for this component, due after `delay` (no network involved).
+    #[inline]
+    pub fn timer(&mut self, delay: SimDuration, timer: Timer) -> EventId {
+        let me = self.me;
+        self.queue.schedule_in(delay, Event { to: me, msg: Message::Timer(timer) })
+    }
+
+    /// Cancels a timer or an undelivered message; false if it already happened.
+    #[inline]
+    pub fn cancel(&mut self, id: EventId) -> bool {
+        self.queue.cancel(id)
+    }
+}
+
+/// A simulated component: a state machine driven by messages.
+pub trait Component: Send {
+    /// Called once at time zero, before any message.
+    fn start(&mut self, _ctx: &mut Ctx<'_>) {}
+
+    /// Reacts to one message.
+    fn handle(&mut self, msg: Message, ctx: &mut Ctx<'_>);
+
+    /// The warm-up is over: forget what was measured so far (time series excepted).
+    fn begin_measurement(&mut self, now: SimTime);
+
+    /// Names of the time series this component samples, in the order `sample` writes them.
+    fn series_names(&self, _names: &mut SeriesNames) {}
+
+    /// Appends one value per declared series, each averaged over the `interval` that ends now.
+    fn sample(&mut self, _now: SimTime, _interval: SimDuration, _out: &mut Vec<f64>) {}
+
+    /// The run is over: report measurements.
+    fn finish(&mut self, now: SimTime, out: &mut MetricSet);
+}
+
+/// A problem with one parameter of a component, found when it is built. `field` is a dotted
+/// path relative to the component's table ("service.mean"); empty means the table itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    /// Dotted path of the offending field, relative to the table being checked.
+    pub field: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl SpecError {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SpecError { field: field.into(), message: message.into() }
+    }
+
+    /// Prefixes the field path with `parent` (the name of the enclosing field).
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_string()
+        } else if parent.is_empty() {
+            self.field
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Rejects fields that were given but do not apply to the chosen variant of a table (a
+/// `shape` on an exponential distribution, say), so that typos are not silently ignored.
+/// `given` pairs each optional field's name with whether it was present.
+pub fn check_fields(what: &str, allowed: &[&str], given: &[(&str, bool)]) -> Result<(), SpecError> {
+    for (field, present) in given {
+        if *present && !allowed.contains(field) {
+            return Err(SpecError::new(
+                *field,
+                format!("`{field}` does not apply to {what} (it takes {})", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The documentation of one parameter of a component kind, for `stratus describe`.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamDoc {
+    /// Parameter name as written in a scenario.
+    pub name: &'static str,
+    /// Default value as written in a scenario, or "required".
+    pub default: &'static str,
+    /// Unit or type.
+    pub unit: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+    /// Where the default comes from ("assumption" where AWS publishes no number).
+    pub source: &'static str,
+}
+
+/// The documentation of one component kind, for `stratus describe`.
+#[derive(Clone, Copy, Debug)]
+pub struct KindDoc {
+    /// The `kind` value in a scenario.
+    pub kind: &'static str,
+    /// One-paragraph summary of the model.
+    pub summary: &'static str,
+    /// Its parameters.
+    pub params: &'static [ParamDoc],
+    /// The metrics it reports (`<name>` stands for the component's name).
+    pub metrics: &'static [&'static str],
+}

@@ -1,0 +1,227 @@
+//! Output files: `summary.csv`, `replications.csv`, `timeseries.csv`, HDR histograms, the
+//! resolved scenario, charts and `report.html`. Every file is written atomically (a temporary
+//! file in the same folder, then a rename), so a reader never sees half a file and an
+//! interrupted run never damages results already on disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+
+use crate::experiment::{ExperimentResults, MetricSummary};
+
+/// Errors while writing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file or folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A histogram could not be serialized.
+    #[error("cannot serialize histogram {metric}: {message}")]
+    Histogram {
+        /// The metric.
+        metric: String,
+        /// The cause.
+        message: String,
+    },
+    /// A chart could not be drawn.
+    #[error("cannot draw chart {path}: {message}")]
+    Chart {
+        /// The chart file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary sibling file, flushed, then renamed.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io_error(path))
+}
+
+/// Formats a number for CSV: empty for NaN, otherwise the shortest exact representation
+/// rounded to 9 significant digits (stable across platforms).
+pub fn number(value: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    let formatted = format!("{value:.9e}");
+    let parsed: f64 = formatted.parse().unwrap_or(value);
+    let plain = format!("{parsed}");
+    if plain.len() <= 16 { plain } else { formatted }
+}
+
+fn csv_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(&row);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+/// The `summary.csv` columns, in their contractual order.
+pub fn summary_header(results: &ExperimentResults) -> Vec<String> {
+    let mut header = vec!["point".to_string()];
+    header.extend(results.sweep_params.iter().cloned());
+    for column in [
+        "metric", "unit", "replications", "mean", "ci95_low", "ci95_high", "p50", "p90", "p99", "p999", "max", "count",
+    ] {
+        header.push(column.into());
+    }
+    header
+}
+
+fn summary_row(point: usize, params: &[String], metric: &MetricSummary) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(params.iter().cloned());
+    row.push(metric.name.clone());
+    row.push(metric.unit.as_str().into());
+    row.push(metric.replications.to_string());
+    row.push(number(metric.mean));
+    row.push(number(metric.ci95_low));
+    row.push(number(metric.ci95_high));
+    match metric.percentiles {
+        Some(p) => row.extend([p.p50, p.p90, p.p99, p.p999, p.max].map(number)),
+        None => row.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    row.push(metric.count.map(|c| c.to_string()).unwrap_or_default());
+    row
+}
+
+/// `summary.csv`: one row per point and metric.
+pub fn summary_csv(results: &ExperimentResults) -> Vec<u8> {
+    let mut rows = vec![summary_header(results)];
+    for point in &results.points {
+        for metric in &point.metrics {
+            rows.push(summary_row(point.index, &point.params, metric));
+        }
+    }
+    csv_bytes(rows)
+}
+
+/// `replications.csv`: one row per point, replication and metric.
+pub fn replications_csv(results: &ExperimentResults) -> Vec<u8> {
+    let mut header = vec!["point".to_string()];
+    header.extend(results.sweep_params.iter().cloned());
+    header.extend(["replication", "metric", "unit", "value", "events"].map(String::from));
+    let mut rows = vec![header];
+    for point in &results.points {
+        for replication in &point.replications {
+            for (metric, value) in point.metrics.iter().zip(&replication.values) {
+                let mut row = vec![point.index.to_string()];
+                row.extend(point.params.iter().cloned());
+                row.push(replication.replication.to_string());
+                row.push(metric.name.clone());
+                row.push(metric.unit.as_str().into());
+                row.push(number(*value));
+                row.push(replication.events.to_string());
+                rows.push(row);
+            }
+        }
+    }
+    csv_bytes(rows)
+}
+
+/// `timeseries.csv` in long form: point, parameters, time_s (end of the interval), series,
+/// value (the mean across replications of the interval average).
+pub fn timeseries_csv(results: &ExperimentResults) -> Vec<u8> {
+    let mut header = vec!["point".to_string()];
+    header.extend(results.sweep_params.iter().cloned());
+    header.extend(["time_s", "series", "value"].map(String::from));
+    let mut rows = vec![header];
+    for point in &results.points {
+        let series = &point.series;
+        for r in 0..series.rows() {
+            let time = series.interval.as_secs_f64() * (r + 1) as f64;
+            for (name, value) in series.names.iter().zip(series.row(r)) {
+                let mut row = vec![point.index.to_string()];
+                row.extend(point.params.iter().cloned());
+                row.push(number(time));
+                row.push(name.clone());
+                row.push(number(*value));
+                rows.push(row);
+            }
+        }
+    }
+    csv_bytes(rows)
+}
+
+/// Writes every output of `results` into `dir`; returns the files written.
+pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        atomic_write(&path, bytes)?;
+        written.push(path);
+        Ok(())
+    };
+    put("scenario.resolved.toml", resolved_toml.as_bytes())?;
+    put("summary.csv", &summary_csv(results))?;
+    put("replications.csv", &replications_csv(results))?;
+    put("timeseries.csv", &timeseries_csv(results))?;
+    for point in &results.points {
+        for (metric, histogram) in &point.histograms {
+            let mut bytes = Vec::new();
+            V2DeflateSerializer::new()
+                .serialize(histogram, &mut bytes)
+                .map_err(|e| ReportError::Histogram { metric: metric.clone(), message: format!("{e:?}") })?;
+            put(&format!("histograms/point-{}/{metric}.hdr", point.index), &bytes)?;
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_stable() {
+        assert_eq!(number(f64::NAN), "");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(1.5), "1.5");
+        assert_eq!(number(0.1 + 0.2), "0.3");
+        assert_eq!(number(1234567.0), "1234567");
+        assert_eq!(number(1.0 / 3.0), "0.333333333");
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let dir = std::env::temp_dir().join(format!("stratus-atomic-{}", std::process::id()));
+        let path = dir.join("x.csv");
+        atomic_write(&path, b"one").unwrap();
+        atomic_write(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,602 @@
+//! Scenario files: reading, `--set` overrides, sweep expansion and validation, with every
+//! error located at file:line:column.
+//!
+//! Loading parses the TOML into a spanned document, applies each sweep point's values and the
+//! `--set` overrides at their dotted paths (`component.app.servers`), then reads each point
+//! into typed specs and checks them by building the model once. A value that came from a sweep
+//! or an override is reported at the place in the file it replaced.
+
+mod doc;
+mod files;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+pub use doc::{Diagnostic, parse_path};
+use crate::engine::{SimDuration, StreamKey};
+use crate::model::kinds::{COMPONENT_KINDS, ComponentConfig};
+use crate::model::topology::TopologyConfig;
+use crate::model::workload::{Workload, WorkloadConfig};
+use crate::model::world::{RunConfig, World};
+use crate::model::{ComponentId, Network, SpecError};
+use crate::units::Duration;
+
+/// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
+pub const DEFAULT_REPLICATIONS: u32 = 10;
+/// Default master seed.
+pub const DEFAULT_SEED: u64 = 1;
+/// Default number of time-series rows when `sample_interval` is not given.
+pub const DEFAULT_SERIES_ROWS: u64 = 200;
+
+/// Errors from loading a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file (or an override) is invalid; the diagnostic says where.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+    /// A `--set` argument is malformed.
+    #[error("invalid --set `{arg}`: {message}")]
+    BadOverride {
+        /// The argument.
+        arg: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The `[simulation]` table.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationConfig {
+    /// Simulated time of each replication.
+    pub duration: Duration,
+    /// Initial period whose measurements are discarded.
+    #[serde(default)]
+    pub warmup: Duration,
+    /// Independent replications of each sweep point.
+    #[serde(default = "default_replications")]
+    pub replications: u32,
+    /// Master seed; every random stream derives from it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Period of the time series; default duration / 200.
+    pub sample_interval: Option<Duration>,
+    /// Whether sweep points share random numbers (common random numbers make differences
+    /// between points sharper); if false each point gets its own streams.
+    #[serde(default = "default_true")]
+    pub common_random_numbers: bool,
+}
+
+fn default_replications() -> u32 {
+    DEFAULT_REPLICATIONS
+}
+fn default_seed() -> u64 {
+    DEFAULT_SEED
+}
+fn default_true() -> bool {
+    true
+}
+
+impl SimulationConfig {
+    /// The sampling period actually used.
+    pub fn sample_interval(&self) -> SimDuration {
+        self.sample_interval
+            .map(Duration::get)
+            .unwrap_or(SimDuration(self.duration.get().as_nanos() / DEFAULT_SERIES_ROWS))
+    }
+
+    /// Timing of one run.
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            duration: self.duration.get(),
+            warmup: self.warmup.get(),
+            sample_interval: self.sample_interval(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
+        if self.duration.get() == SimDuration::ZERO {
+            return Err(SpecError::new("duration", "the duration must be longer than 0"));
+        }
+        if self.warmup.get() >= self.duration.get() {
+            return Err(SpecError::new(
+                "warmup",
+                format!("the warm-up ({}) must be shorter than the duration ({})", self.warmup, self.duration),
+            ));
+        }
+        if self.replications == 0 {
+            return Err(SpecError::new("replications", "at least 1 replication is needed"));
+        }
+        if let Some(interval) = self.sample_interval {
+            if interval.get() == SimDuration::ZERO || interval.get() > self.duration.get() {
+                return Err(SpecError::new(
+                    "sample_interval",
+                    format!("the sample interval must be longer than 0 and at most the duration ({})", self.duration),
+                ));
+            }
+            if self.duration.get().as_nanos() / interval.get().as_nanos() > 1_000_000 {
+                return Err(SpecError::new("sample_interval", "more than 1,000,000 samples per run; choose a longer interval"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `[[component]]`: its name, placement and kind-specific parameters.
+#[derive(Clone, Debug)]
+pub struct ComponentSpec {
+    /// Unique name.
+    pub name: String,
+    /// Availability zone (default the first).
+    pub az: Option<String>,
+    /// Kind and parameters.
+    pub config: ComponentConfig,
+}
+
+/// A `[[workload]]`.
+#[derive(Clone, Debug)]
+pub struct WorkloadSpec {
+    /// Unique name.
+    pub name: String,
+    /// Parameters.
+    pub config: WorkloadConfig,
+}
+
+/// One fully resolved configuration (one sweep point).
+#[derive(Clone, Debug)]
+pub struct ScenarioSpec {
+    /// `[simulation]`.
+    pub simulation: SimulationConfig,
+    /// `[topology]`.
+    pub topology: TopologyConfig,
+    /// Components, in file order.
+    pub components: Vec<ComponentSpec>,
+    /// Workloads, in file order.
+    pub workloads: Vec<WorkloadSpec>,
+}
+
+/// A problem found while building: the dotted path of the field and the message.
+pub type PathError = (String, String);
+
+impl ScenarioSpec {
+    /// Builds the world of one replication. Component `i` gets id `i`; workloads follow.
+    pub fn build_world(&self, key: StreamKey) -> Result<World, PathError> {
+        let mut ids: HashMap<&str, ComponentId> = HashMap::new();
+        for (index, component) in self.components.iter().enumerate() {
+            ids.insert(component.name.as_str(), ComponentId(index as u32));
+        }
+        let resolve = |name: &str| ids.get(name).copied();
+        let az_index = |az: &Option<String>, path: String| -> Result<u16, PathError> {
+            match az {
+                None => Ok(0),
+                Some(az) => self.topology.az_index(az).ok_or_else(|| {
+                    (path, format!("unknown availability zone `{az}`; [topology] azs = {:?}", self.topology.azs))
+                }),
+            }
+        };
+        let mut world = World::new(self.simulation.run_config(), Network::new(&self.topology));
+        for component in &self.components {
+            let path = format!("component.{}", component.name);
+            let az = az_index(&component.az, format!("{path}.az"))?;
+            let built = component.config.build(&component.name, &resolve).map_err(|e| located(&path, e))?;
+            let id = world.add(built, key.rng(&component.name));
+            world.network_mut().place(id, az);
+        }
+        for workload in &self.workloads {
+            let path = format!("workload.{}", workload.name);
+            let az = az_index(&workload.config.az, format!("{path}.az"))?;
+            let target = resolve(&workload.config.target).ok_or_else(|| {
+                let known: Vec<String> = self.components.iter().map(|c| format!("`{}`", c.name)).collect();
+                (
+                    format!("{path}.target"),
+                    format!("no component is called `{}` (components: {})", workload.config.target, known.join(", ")),
+                )
+            })?;
+            let built = Workload::new(&workload.name, &workload.config, target).map_err(|e| located(&path, e))?;
+            let id = world.add(Box::new(built), key.rng(&workload.name));
+            world.network_mut().place(id, az);
+        }
+        Ok(world)
+    }
+}
+
+fn located(prefix: &str, error: SpecError) -> PathError {
+    let path = if error.field.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", error.field) };
+    (path, error.message)
+}
+
+/// One point of the sweep grid.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Position in the grid (row-major, last sweep key fastest).
+    pub index: usize,
+    /// The value of each swept parameter, as text, aligned with [`Scenario::sweep_params`].
+    pub params: Vec<String>,
+    /// The resolved configuration.
+    pub spec: ScenarioSpec,
+}
+
+/// A loaded, validated scenario: every sweep point resolved.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// `name`.
+    pub name: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// Dotted paths of the swept parameters, in file order.
+    pub sweep_params: Vec<String>,
+    /// The grid, one entry per combination (a single point without a sweep).
+    pub points: Vec<Point>,
+    /// The scenario as run: every default filled in, overrides applied, with the sweep.
+    pub resolved_toml: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    // Read from the raw document for the output header; declared here to check their types.
+    #[serde(rename = "name")]
+    _name: String,
+    #[serde(rename = "description")]
+    _description: Option<String>,
+    simulation: SimulationConfig,
+    #[serde(default)]
+    topology: TopologyConfig,
+    // Read separately; declared so that error messages list them among the expected keys.
+    #[serde(rename = "component")]
+    _component: Option<IgnoredAny>,
+    #[serde(rename = "workload")]
+    _workload: Option<IgnoredAny>,
+    #[serde(rename = "sweep")]
+    _sweep: Option<IgnoredAny>,
+}
+
+struct SweepAxis<'i> {
+    path: String,
+    values: Vec<Spanned<DeValue<'i>>>,
+}
+
+struct Override<'a> {
+    arg: &'a str,
+    path: &'a str,
+    value: DeValue<'a>,
+}
+
+/// Where a point's values came from, for notes on diagnostics.
+struct Provenance {
+    sweep_note: Option<String>,
+    override_spans: Vec<(Range<usize>, String)>,
+}
+
+impl Scenario {
+    /// Reads and validates the scenario at `path`, applying `overrides` (`"path=value"`).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|source| ScenarioError::Read { path: path.display().to_string(), source })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_source(&path.display().to_string(), &source, &base_dir, overrides)
+            .map(|mut scenario| {
+                scenario.file = path.to_path_buf();
+                scenario
+            })
+    }
+
+    /// Reads and validates scenario text; `file` names it in messages and `base_dir` anchors
+    /// relative data files.
+    pub fn from_source(
+        file: &str,
+        source: &str,
+        base_dir: &Path,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let diagnose = |span: Range<usize>, message: String| -> ScenarioError {
+            ScenarioError::Invalid(Box::new(Diagnostic::new(file, source, span, message)))
+        };
+        let mut root = DeTable::parse(source).map_err(|e| {
+            diagnose(e.span().unwrap_or(0..0), format!("invalid TOML: {}", e.message().trim_end()))
+        })?;
+
+        // The sweep grid.
+        let mut axes: Vec<SweepAxis<'_>> = Vec::new();
+        if let Some(sweep) = root.get_mut().remove("sweep") {
+            let span = sweep.span();
+            let DeValue::Table(table) = sweep.into_inner() else {
+                return Err(diagnose(span, "`sweep` must be a table of \"parameter.path\" = [values]".into()));
+            };
+            for (key, values) in table {
+                let key_span = key.span();
+                let path = key.into_inner().to_string();
+                parse_path(&path).map_err(|message| diagnose(key_span.clone(), message))?;
+                let values_span = values.span();
+                let DeValue::Array(items) = values.into_inner() else {
+                    return Err(diagnose(values_span, format!("the sweep of `{path}` must be an array of values")));
+                };
+                if items.is_empty() {
+                    return Err(diagnose(values_span, format!("the sweep of `{path}` has no values")));
+                }
+                axes.push(SweepAxis { path, values: items.iter().cloned().collect() });
+            }
+        }
+
+        // Overrides from the command line; an override of a swept parameter replaces the axis.
+        let mut parsed_overrides = Vec::new();
+        for arg in overrides {
+            let (path, value) = arg.split_once('=').ok_or_else(|| ScenarioError::BadOverride {
+                arg: arg.clone(),
+                message: "expected PATH=VALUE, e.g. component.app.servers=4".into(),
+            })?;
+            let path = path.trim();
+            parse_path(path).map_err(|message| ScenarioError::BadOverride { arg: arg.clone(), message })?;
+            axes.retain(|axis| axis.path != path);
+            parsed_overrides.push(Override { arg, path, value: doc::parse_override_value(value.trim()) });
+        }
+
+        // Expand the grid: row-major, the last axis fastest.
+        let total: usize = axes.iter().map(|axis| axis.values.len()).product();
+        if total > 100_000 {
+            return Err(diagnose(0..0, format!("the sweep has {total} points; at most 100,000 are supported")));
+        }
+        let files = files::FileCache::new(base_dir);
+        let (name, description) = (header_name(&root), header_description(&root));
+        let mut points = Vec::with_capacity(total);
+        let mut first_tables = None;
+        for index in 0..total {
+            let mut doc = root.clone();
+            let mut remainder = index;
+            let mut choice = vec![0; axes.len()];
+            for (axis_index, axis) in axes.iter().enumerate().rev() {
+                choice[axis_index] = remainder % axis.values.len();
+                remainder /= axis.values.len();
+            }
+            let mut params = Vec::with_capacity(axes.len());
+            let mut notes = Vec::new();
+            for (axis, &pick) in axes.iter().zip(&choice) {
+                let value = &axis.values[pick];
+                doc::set_path(&mut doc, &axis.path, value.get_ref().clone(), Some(value.span()))
+                    .map_err(|message| diagnose(value.span(), message))?;
+                let shown = doc::display_value(value.get_ref());
+                notes.push(format!("{} = {shown}", axis.path));
+                params.push(shown);
+            }
+            let mut provenance = Provenance {
+                sweep_note: (!axes.is_empty()).then(|| format!("in sweep point {index} ({})", notes.join(", "))),
+                override_spans: Vec::new(),
+            };
+            for item in &parsed_overrides {
+                let span = doc::set_path(&mut doc, item.path, item.value.clone(), None).map_err(|message| {
+                    ScenarioError::BadOverride { arg: item.arg.to_string(), message }
+                })?;
+                provenance.override_spans.push((span, format!("the value comes from --set {}", item.arg)));
+            }
+            let spec = resolve_point(&doc, &files).map_err(|(span, message)| {
+                let mut diagnostic = Diagnostic::new(file, source, span.clone(), message);
+                let from_override = provenance
+                    .override_spans
+                    .iter()
+                    .find(|(override_span, _)| override_span.start <= span.start && span.end <= override_span.end.max(override_span.start + 1))
+                    .map(|(_, note)| note.clone());
+                diagnostic.note = from_override.or(provenance.sweep_note.clone());
+                ScenarioError::Invalid(Box::new(diagnostic))
+            })?;
+            if first_tables.is_none() {
+                first_tables = Some(resolved_tables(&name, description.as_deref(), &spec));
+            }
+            points.push(Point { index, params, spec });
+        }
+        let sweep_params: Vec<String> = axes.iter().map(|axis| axis.path.clone()).collect();
+        let mut resolved = first_tables.expect("at least one point");
+        if !axes.is_empty() {
+            let mut sweep = toml::Table::new();
+            for axis in &axes {
+                let values: Vec<toml::Value> = axis
+                    .values
+                    .iter()
+                    .filter_map(|value| toml::Value::deserialize(ValueDeserializer::from(value.clone())).ok())
+                    .collect();
+                sweep.insert(axis.path.clone(), toml::Value::Array(values));
+            }
+            resolved.insert("sweep".into(), toml::Value::Table(sweep));
+        }
+        let resolved_toml = format!(
+            "# Resolved by stratus {} from {file}{}\n# Every default is filled in; values given with --set are applied.\n{}",
+            env!("CARGO_PKG_VERSION"),
+            if overrides.is_empty() { String::new() } else { format!(" with --set {}", overrides.join(" --set ")) },
+            toml::to_string(&resolved).unwrap_or_default()
+        );
+        Ok(Scenario {
+            file: PathBuf::from(file),
+            name,
+            description,
+            sweep_params,
+            points,
+            resolved_toml,
+        })
+    }
+}
+
+fn header_name(root: &Spanned<DeTable<'_>>) -> String {
+    root.get_ref().get("name").and_then(|v| v.get_ref().as_str()).unwrap_or("scenario").to_string()
+}
+
+fn header_description(root: &Spanned<DeTable<'_>>) -> Option<String> {
+    root.get_ref().get("description").and_then(|v| v.get_ref().as_str()).map(str::to_string)
+}
+
+/// The common keys of a component or workload table, taken out of it.
+struct Header {
+    name: String,
+    kind: Option<(String, Range<usize>)>,
+    az: Option<String>,
+}
+
+type Located<T> = Result<T, (Range<usize>, String)>;
+
+fn take_string(table: &mut DeTable<'_>, key: &str, table_span: &Range<usize>, what: &str) -> Located<Option<(String, Range<usize>)>> {
+    match table.remove(key) {
+        None => Ok(None),
+        Some(value) => {
+            let span = value.span();
+            match value.into_inner() {
+                DeValue::String(text) => Ok(Some((text.to_string(), span))),
+                other => Err((span, format!("`{key}` of a {what} must be a string, found a {}", other.type_str()))),
+            }
+        }
+    }
+    .map_err(|e: (Range<usize>, String)| if e.0.is_empty() { (table_span.clone(), e.1) } else { e })
+}
+
+fn take_header(table: &mut DeTable<'_>, span: &Range<usize>, what: &str, with_kind: bool) -> Located<Header> {
+    let (name, name_span) = take_string(table, "name", span, what)?
+        .ok_or_else(|| (span.clone(), format!("this {what} has no `name`")))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err((name_span, format!("`{name}` is not a valid name: use letters, digits, `_` and `-` (no dots or spaces)")));
+    }
+    let kind = if with_kind {
+        Some(take_string(table, "kind", span, what)?.ok_or_else(|| {
+            (span.clone(), format!("component `{name}` has no `kind`; expected one of {}", quoted(COMPONENT_KINDS)))
+        })?)
+    } else {
+        None
+    };
+    let az = if with_kind { take_string(table, "az", span, what)?.map(|(az, _)| az) } else { None };
+    Ok(Header { name, kind, az })
+}
+
+fn quoted(items: &[&str]) -> String {
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn toml_error(error: toml::de::Error, fallback: &Range<usize>) -> (Range<usize>, String) {
+    (error.span().unwrap_or(fallback.clone()), error.message().trim_end().to_string())
+}
+
+fn array_of_tables<'i>(
+    root: &mut DeTable<'i>,
+    key: &str,
+) -> Located<Vec<(Range<usize>, DeTable<'i>)>> {
+    let Some(value) = root.remove(key) else { return Ok(Vec::new()) };
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        return Err((span, format!("`{key}` must be written as [[{key}]] tables")));
+    };
+    items
+        .iter()
+        .map(|item| match item.get_ref() {
+            DeValue::Table(table) => Ok((item.span(), table.clone())),
+            other => Err((item.span(), format!("each `{key}` must be a table, found a {}", other.type_str()))),
+        })
+        .collect()
+}
+
+/// Reads one point's document into typed specs and validates them.
+fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Located<ScenarioSpec> {
+    let full = doc.clone();
+    let mut rest = doc.clone();
+    let components_raw = array_of_tables(rest.get_mut(), "component")?;
+    let workloads_raw = array_of_tables(rest.get_mut(), "workload")?;
+    let root_span = rest.span();
+    let document = Document::deserialize(toml::de::Deserializer::from(rest)).map_err(|e| toml_error(e, &root_span))?;
+
+    let mut components = Vec::new();
+    for (span, mut table) in components_raw {
+        let header = take_header(&mut table, &span, "component", true)?;
+        let (kind, kind_span) = header.kind.clone().expect("components have kinds");
+        let config = ComponentConfig::deserialize_kind(&kind, ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))))
+            .map_err(|e| toml_error(e, &span))?
+            .ok_or_else(|| (kind_span, format!("unknown component kind `{kind}`, expected one of {}", quoted(COMPONENT_KINDS))))?;
+        components.push(ComponentSpec { name: header.name, az: header.az, config });
+    }
+    let mut workloads = Vec::new();
+    for (span, mut table) in workloads_raw {
+        let header = take_header(&mut table, &span, "workload", false)?;
+        let config = WorkloadConfig::deserialize(ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))))
+            .map_err(|e| toml_error(e, &span))?;
+        workloads.push(WorkloadSpec { name: header.name, config });
+    }
+
+    let at = |path: &str, message: String| (doc::span_of(&full, path), message);
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (name, what) in components.iter().map(|c| (c.name.as_str(), "component")).chain(workloads.iter().map(|w| (w.name.as_str(), "workload"))) {
+        if let Some(previous) = seen.insert(name, what) {
+            return Err(at(&format!("{what}.{name}.name"), format!("the name `{name}` is already used by a {previous}; names must be unique")));
+        }
+    }
+    if components.is_empty() {
+        return Err((0..0, "the scenario has no [[component]]".into()));
+    }
+    if workloads.is_empty() {
+        return Err((0..0, "the scenario has no [[workload]]; nothing would send requests".into()));
+    }
+    document.simulation.validate().map_err(|e| at(&format!("simulation.{}", e.field), e.message))?;
+    document.topology.validate().map_err(|e| at(&format!("topology.{}", e.field), e.message))?;
+    for component in &components {
+        for (field, name) in component.config.references() {
+            if !components.iter().any(|c| c.name == name) {
+                return Err(at(&format!("component.{}.{field}", component.name), format!("no component is called `{name}`")));
+            }
+        }
+    }
+    let mut spec = ScenarioSpec {
+        simulation: document.simulation,
+        topology: document.topology,
+        components,
+        workloads,
+    };
+    files.load_all(&mut spec).map_err(|(path, message)| at(&path, message))?;
+    // Building once checks every parameter with the same code the runs use.
+    spec.build_world(StreamKey { seed: 0, point: 0, replication: 0 }).map_err(|(path, message)| at(&path, message))?;
+    Ok(spec)
+}
+
+fn to_table<T: Serialize>(value: &T) -> toml::Table {
+    toml::Table::try_from(value).unwrap_or_default()
+}
+
+/// The resolved document of one point, as TOML tables.
+fn resolved_tables(name: &str, description: Option<&str>, spec: &ScenarioSpec) -> toml::Table {
+    let mut root = toml::Table::new();
+    root.insert("name".into(), name.into());
+    if let Some(description) = description {
+        root.insert("description".into(), description.into());
+    }
+    let mut components = Vec::new();
+    for component in &spec.components {
+        let mut table = toml::Table::new();
+        table.insert("name".into(), component.name.clone().into());
+        table.insert("kind".into(), component.config.kind().into());
+        if let Some(az) = &component.az {
+            table.insert("az".into(), az.clone().into());
+        }
+        table.extend(to_table(&component.config));
+        components.push(toml::Value::Table(table));
+    }
+    let mut workloads = Vec::new();
+    for workload in &spec.workloads {
+        let mut table = toml::Table::new();
+        table.insert("name".into(), workload.name.clone().into());
+        table.extend(to_table(&workload.config));
+        workloads.push(toml::Value::Table(table));
+    }
+    root.insert("simulation".into(), toml::Value::Table(to_table(&spec.simulation)));
+    root.insert("topology".into(), toml::Value::Table(to_table(&spec.topology)));
+    root.insert("component".into(), toml::Value::Array(components));
+    root.insert("workload".into(), toml::Value::Array(workloads));
+    root
+}
