@@ -82,7 +82,8 @@ impl SimDuration {
         } else if nanos >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(nanos.round() as u64)
+            // nanos > 0 here, so adding 0.5 and truncating rounds half up (faster than round()).
+            SimDuration((nanos + 0.5) as u64)
         }
     }
 
