@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::client::CLIENT_DOC;
+use super::fault::FAULT_DOC;
 use super::station::{STATION_DOC, Station, StationConfig};
 use super::topology::TOPOLOGY_DOC;
 use super::workload::WORKLOAD_DOC;
@@ -17,7 +19,7 @@ pub enum ComponentConfig {
 }
 
 /// Every documented kind, for `stratus describe`: components first, then the other tables.
-pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, WORKLOAD_DOC, TOPOLOGY_DOC];
+pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// The `kind` values a `[[component]]` may have.
 pub const COMPONENT_KINDS: &[&str] = &["station"];

@@ -7,9 +7,11 @@
 //! the topology), setting a timer for itself, cancelling a timer, drawing random numbers from
 //! its own stream.
 
+pub mod client;
 pub mod dist;
-pub mod kinds;
+pub mod fault;
 pub mod keys;
+pub mod kinds;
 pub mod station;
 pub mod topology;
 pub mod workload;
@@ -75,6 +77,9 @@ pub struct Request {
     pub token: u64,
     /// Attempt number, 1 for the first try.
     pub attempt: u16,
+    /// When the client last resolved the target's DNS name. A component whose address
+    /// changed after this (a failover's DNS switch) is being reached at its old address.
+    pub resolved_at: SimTime,
 }
 
 /// The outcome carried by a reply.
@@ -88,6 +93,8 @@ pub enum Status {
     Throttled,
     /// The target could not serve it (down, failing over, no quorum).
     Unavailable,
+    /// The client gave up waiting (set by clients, never sent by servers).
+    TimedOut,
 }
 
 impl Status {
@@ -98,6 +105,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Throttled => "throttled",
             Status::Unavailable => "unavailable",
+            Status::TimedOut => "timeout",
         }
     }
 }
@@ -124,6 +132,23 @@ pub struct Timer {
     pub data: u64,
 }
 
+/// A message between two instances inside one component (a primary replicating to its
+/// standby, a writer sending redo to a storage segment). It crosses the network between the
+/// instances' AZs like any other message.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Internal {
+    /// What the message means, in the component's own numbering.
+    pub kind: u32,
+    /// Sending instance.
+    pub from: u32,
+    /// Receiving instance.
+    pub to: u32,
+    /// A number the component attaches (a log sequence number, a generation).
+    pub data: u64,
+    /// The request concerned.
+    pub request: Request,
+}
+
 /// Everything that can be delivered to a component.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum Message {
@@ -133,6 +158,10 @@ pub enum Message {
     Reply(Reply),
     /// A timer this component set.
     Timer(Timer),
+    /// A message between two of this component's instances.
+    Internal(Internal),
+    /// A fault starts or ends.
+    Fault(fault::FaultSignal),
 }
 
 /// An event in a world's queue: a message and its destination.
@@ -177,25 +206,71 @@ impl<'a> Ctx<'a> {
         self.me
     }
 
-    /// Sends `msg` to `to` across the network; the delay is drawn from the topology.
+    /// Sends `msg` to `to` across the network; the delay is drawn from the topology. Returns
+    /// false if the message was lost because the two places cannot reach each other (an AZ
+    /// outage or a partition): the sender learns of it only through its own timeout.
     #[inline]
-    pub fn send(&mut self, to: ComponentId, msg: Message) -> EventId {
-        let delay = self.network.delay(self.me, to, self.rng);
-        self.queue.schedule_in(delay, Event { to, msg })
+    pub fn send(&mut self, to: ComponentId, msg: Message) -> bool {
+        self.send_after(SimDuration::ZERO, to, msg)
     }
 
-    /// Sends `msg` to `to` after `extra` plus the network delay.
+    /// Sends `msg` to `to` after `extra` plus the network delay (false if lost).
     #[inline]
-    pub fn send_after(&mut self, extra: SimDuration, to: ComponentId, msg: Message) -> EventId {
-        let delay = self.network.delay(self.me, to, self.rng);
-        self.queue.schedule_in(extra + delay, Event { to, msg })
+    pub fn send_after(&mut self, extra: SimDuration, to: ComponentId, msg: Message) -> bool {
+        let from_az = self.network.az_of(self.me);
+        self.send_from_az(from_az, extra, to, msg)
     }
 
-    /// Replies to `request`'s client with `status`.
+    /// Sends `msg` to `to` as if from AZ `from_az` (a component with instances in several AZs
+    /// answers from the instance that served the request); false if lost.
     #[inline]
-    pub fn reply(&mut self, request: Request, status: Status) -> EventId {
+    pub fn send_from_az(&mut self, from_az: u16, extra: SimDuration, to: ComponentId, msg: Message) -> bool {
+        let to_az = self.network.az_of(to);
+        if to == self.me && from_az == to_az {
+            self.queue.schedule_in(extra, Event { to, msg });
+            return true;
+        }
+        match self.network.delay_between(from_az, to_az, self.rng) {
+            Some(delay) => {
+                self.queue.schedule_in(extra + delay, Event { to, msg });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends a message between two instances of this component, placed in AZs `from_az` and
+    /// `to_az`; it is delivered to this component after the network delay between them
+    /// (false if lost).
+    #[inline]
+    pub fn send_internal(&mut self, from_az: u16, to_az: u16, internal: Internal) -> bool {
+        match self.network.delay_between(from_az, to_az, self.rng) {
+            Some(delay) => {
+                let me = self.me;
+                self.queue.schedule_in(delay, Event { to: me, msg: Message::Internal(internal) });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The network, for mean delays and reachability.
+    pub fn network(&self) -> &Network {
+        self.network
+    }
+
+    /// Replies to `request`'s client with `status` (false if the reply was lost).
+    #[inline]
+    pub fn reply(&mut self, request: Request, status: Status) -> bool {
         let from = self.me;
         self.send(request.client, Message::Reply(Reply { request, status, from }))
+    }
+
+    /// Replies from an instance in AZ `from_az` (false if the reply was lost).
+    #[inline]
+    pub fn reply_from_az(&mut self, from_az: u16, request: Request, status: Status) -> bool {
+        let from = self.me;
+        self.send_from_az(from_az, SimDuration::ZERO, request.client, Message::Reply(Reply { request, status, from }))
     }
 
     /// Sets a timer for this component, due after `delay` (no network involved).
@@ -231,6 +306,21 @@ pub trait Component: Send {
 
     /// The run is over: report measurements.
     fn finish(&mut self, now: SimTime, out: &mut MetricSet);
+
+    /// The instances a fault can target, in index order (a fault's `instance` names one).
+    /// A single-instance component has one, called `main`.
+    fn instances(&self) -> Vec<InstanceInfo> {
+        vec![InstanceInfo { name: "main".into(), az: None }]
+    }
+}
+
+/// One instance of a component, as faults see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceInfo {
+    /// Name used in `[[fault]] instance = ...` (a role like `primary`, or `segment-3`).
+    pub name: String,
+    /// The AZ it sits in if it differs from the component's own.
+    pub az: Option<u16>,
 }
 
 /// A problem with one parameter of a component, found when it is built. `field` is a dotted

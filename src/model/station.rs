@@ -1,20 +1,262 @@
-//! A service station: `servers` identical servers in front of one FIFO queue, optionally
-//! bounded, with a service-time distribution. The building block of every instance model.
+//! Service stations: `servers` identical servers in front of one FIFO queue, optionally
+//! bounded, with a service-time distribution per operation.
+//!
+//! [`ServerPool`] is the building block: the `station` component wraps one, and every database
+//! instance model (RDS primary, standby, replica, Aurora writer) is one, so load raises latency
+//! and saturation shows as queueing, as on a real instance.
 //!
 //! A request that finds a free server starts service at once; otherwise it waits in the queue,
-//! or is rejected (a `Rejected` reply) when `queue_limit` requests are already waiting. When
-//! service ends the request is forwarded to `next` if set, otherwise answered with `Ok`.
+//! or is rejected when `queue_limit` requests are already waiting. A crash loses everything
+//! queued or in service (the clients find out by their timeouts) until the pool recovers.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
 use super::dist::{Dist, DistSpec, Seconds};
+use super::fault::{FaultAction, FaultSignal};
 use super::{
-    ComponentId, Component, Ctx, KindDoc, Message, ParamDoc, Request, SpecError, Status, Timer,
+    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer,
 };
-use crate::engine::{SimDuration, SimTime};
-use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::engine::{EventId, SimDuration, SimTime};
+use crate::metrics::{
+    Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit,
+};
+
+/// Service-time distributions by operation.
+#[derive(Clone, Debug)]
+pub struct ServiceTimes {
+    /// For reads.
+    pub read: Dist,
+    /// For writes.
+    pub write: Dist,
+}
+
+impl ServiceTimes {
+    /// The same distribution for every operation.
+    pub fn uniform(dist: Dist) -> Self {
+        ServiceTimes { read: dist.clone(), write: dist }
+    }
+
+    fn for_op(&self, op: Op) -> &Dist {
+        match op {
+            Op::Read => &self.read,
+            Op::Write => &self.write,
+        }
+    }
+}
+
+/// What happened to an arriving request.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// A server took it.
+    Started,
+    /// It waits in the queue.
+    Queued,
+    /// The queue was full; the caller should answer `Rejected`.
+    Rejected,
+    /// The pool is down; the request is lost.
+    Lost,
+}
+
+/// c servers, a FIFO queue and the measurements of both.
+pub struct ServerPool {
+    servers: u32,
+    queue_limit: Option<u64>,
+    service: ServiceTimes,
+    timer_kind: u32,
+    pool_index: u64,
+    slow_factor: f64,
+    up: bool,
+    waiting: VecDeque<Request>,
+    in_service: Vec<Option<(Request, EventId)>>,
+    free_servers: Vec<u32>,
+    response_time: LatencyHistogram,
+    wait_time: LatencyHistogram,
+    queue_length: TimeWeighted,
+    in_system: TimeWeighted,
+    busy: TimeWeighted,
+    completions: Counter,
+    rejected: Counter,
+    lost: Counter,
+    interval_response: IntervalMean,
+    measure_start: SimTime,
+}
+
+impl ServerPool {
+    /// A pool whose departures are timers of kind `timer_kind` carrying `pool_index` in their
+    /// `data`, so one component can own several pools.
+    pub fn new(servers: u32, queue_limit: Option<u64>, service: ServiceTimes, timer_kind: u32, pool_index: u64) -> Self {
+        ServerPool {
+            servers,
+            queue_limit,
+            service,
+            timer_kind,
+            pool_index,
+            slow_factor: 1.0,
+            up: true,
+            waiting: VecDeque::new(),
+            in_service: vec![None; servers as usize],
+            free_servers: (0..servers).rev().collect(),
+            response_time: LatencyHistogram::new(),
+            wait_time: LatencyHistogram::new(),
+            queue_length: TimeWeighted::new(),
+            in_system: TimeWeighted::new(),
+            busy: TimeWeighted::new(),
+            completions: Counter::default(),
+            rejected: Counter::default(),
+            lost: Counter::default(),
+            interval_response: IntervalMean::default(),
+            measure_start: SimTime::ZERO,
+        }
+    }
+
+    /// True unless crashed.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// Requests waiting or in service.
+    pub fn occupancy(&self) -> u64 {
+        self.waiting.len() as u64 + u64::from(self.servers) - self.free_servers.len() as u64
+    }
+
+    /// True if `timer` is one of this pool's departures.
+    pub fn owns(&self, timer: &Timer) -> bool {
+        timer.kind == self.timer_kind && timer.data == self.pool_index
+    }
+
+    fn start_service(&mut self, request: Request, ctx: &mut Ctx<'_>) {
+        let server = self.free_servers.pop().expect("caller checked a server is free");
+        let now = ctx.now();
+        self.wait_time.record(now - request.arrived);
+        self.busy.add(now, 1.0);
+        let mut service = self.service.for_op(request.op).sample_duration(ctx.rng);
+        if self.slow_factor != 1.0 {
+            service = service.mul_f64(self.slow_factor);
+        }
+        let timer = ctx.timer(service, Timer { kind: self.timer_kind, slot: server, data: self.pool_index });
+        self.in_service[server as usize] = Some((request, timer));
+    }
+
+    /// A request arrives (its `arrived` time is set to now).
+    pub fn arrive(&mut self, mut request: Request, ctx: &mut Ctx<'_>) -> Admission {
+        if !self.up {
+            self.lost.incr();
+            return Admission::Lost;
+        }
+        let now = ctx.now();
+        request.arrived = now;
+        if !self.free_servers.is_empty() {
+            self.in_system.add(now, 1.0);
+            self.start_service(request, ctx);
+            Admission::Started
+        } else if self.queue_limit.is_some_and(|limit| self.waiting.len() as u64 >= limit) {
+            self.rejected.incr();
+            Admission::Rejected
+        } else {
+            self.in_system.add(now, 1.0);
+            self.waiting.push_back(request);
+            self.queue_length.set(now, self.waiting.len() as f64);
+            Admission::Queued
+        }
+    }
+
+    /// A departure timer fired: frees the server, starts the next waiting request and returns
+    /// the finished one.
+    pub fn depart(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<Request> {
+        let now = ctx.now();
+        let (request, _) = self.in_service.get_mut(timer.slot as usize)?.take()?;
+        self.free_servers.push(timer.slot);
+        self.busy.add(now, -1.0);
+        self.in_system.add(now, -1.0);
+        let response = now - request.arrived;
+        self.response_time.record(response);
+        self.interval_response.record(response.as_millis_f64());
+        self.completions.incr();
+        if let Some(next) = self.waiting.pop_front() {
+            self.queue_length.set(now, self.waiting.len() as f64);
+            self.start_service(next, ctx);
+        }
+        Some(request)
+    }
+
+    /// Crashes the pool: everything queued or in service is lost (their timers cancelled) and
+    /// arrivals are lost until [`recover`](Self::recover). Returns the requests lost.
+    pub fn crash(&mut self, ctx: &mut Ctx<'_>) -> u64 {
+        let now = ctx.now();
+        let mut lost = self.waiting.len() as u64;
+        self.waiting.clear();
+        for (server, slot) in self.in_service.iter_mut().enumerate() {
+            if let Some((_, timer)) = slot.take() {
+                ctx.cancel(timer);
+                self.free_servers.push(server as u32);
+                lost += 1;
+            }
+        }
+        self.lost.add(lost);
+        self.up = false;
+        self.queue_length.set(now, 0.0);
+        self.in_system.set(now, 0.0);
+        self.busy.set(now, 0.0);
+        lost
+    }
+
+    /// Brings a crashed pool back, empty.
+    pub fn recover(&mut self) {
+        self.up = true;
+    }
+
+    /// Multiplies service times from now on (a degraded node); 1 is normal speed.
+    pub fn set_slow_factor(&mut self, factor: f64) {
+        self.slow_factor = factor;
+    }
+
+    /// Forgets measurements (end of warm-up).
+    pub fn begin_measurement(&mut self, now: SimTime) {
+        self.response_time.reset();
+        self.wait_time.reset();
+        self.queue_length.reset(now);
+        self.in_system.reset(now);
+        self.busy.reset(now);
+        self.completions.reset();
+        self.rejected.reset();
+        self.lost.reset();
+        self.measure_start = now;
+    }
+
+    /// Declares the series `<prefix>.queue_length`, `.utilization`, `.throughput`,
+    /// `.response_time_ms`.
+    pub fn series_names(&self, prefix: &str, names: &mut SeriesNames) {
+        for quantity in ["queue_length", "utilization", "throughput", "response_time_ms"] {
+            names.names.push(format!("{prefix}.{quantity}"));
+        }
+    }
+
+    /// Appends the values of the declared series over the interval ending now.
+    pub fn sample(&mut self, now: SimTime, interval: SimDuration, out: &mut Vec<f64>) {
+        out.push(self.queue_length.interval_mean(now));
+        out.push(self.busy.interval_mean(now) / f64::from(self.servers));
+        out.push(self.completions.take_interval() as f64 / interval.as_secs_f64().max(f64::MIN_POSITIVE));
+        out.push(self.interval_response.take());
+        self.in_system.interval_mean(now);
+    }
+
+    /// Reports `<prefix>.response_time`, `.wait_time`, `.queue_length`, `.in_system`,
+    /// `.utilization`, `.throughput`, `.rejected` and `.lost`.
+    pub fn finish(&mut self, prefix: &str, now: SimTime, out: &mut MetricSet) {
+        let measured = (now - self.measure_start).as_secs_f64();
+        out.latency(format!("{prefix}.response_time"), &mut self.response_time);
+        out.latency(format!("{prefix}.wait_time"), &mut self.wait_time);
+        out.scalar(format!("{prefix}.queue_length"), Unit::Requests, self.queue_length.mean(now));
+        out.scalar(format!("{prefix}.in_system"), Unit::Requests, self.in_system.mean(now));
+        out.scalar(format!("{prefix}.utilization"), Unit::Fraction, self.busy.mean(now) / f64::from(self.servers));
+        let throughput = if measured > 0.0 { self.completions.total() as f64 / measured } else { 0.0 };
+        out.scalar(format!("{prefix}.throughput"), Unit::PerSecond, throughput);
+        out.scalar(format!("{prefix}.rejected"), Unit::Requests, self.rejected.total() as f64);
+        out.scalar(format!("{prefix}.lost"), Unit::Requests, self.lost.total() as f64);
+    }
+}
 
 /// The parameters of a `station` component.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -35,12 +277,17 @@ fn one() -> u32 {
     1
 }
 
+/// Most servers one station may have (a larger number is almost surely a typo, and each
+/// server costs memory).
+pub const MAX_SERVERS: u32 = 1_000_000;
+
 /// `stratus describe station`.
 pub const STATION_DOC: KindDoc = KindDoc {
     kind: "station",
     summary: "c identical servers in front of one FIFO queue (optionally bounded) with a \
               service-time distribution: M/M/c, M/G/c, G/G/c/K. Completed requests are answered, \
-              or forwarded to `next` for a tandem of stations.",
+              or forwarded to `next` for a tandem of stations. A crash fault loses what is queued \
+              or in service; a slow fault multiplies service times.",
     params: &[
         ParamDoc { name: "servers", default: "1", unit: "count", meaning: "servers working in parallel (c)", source: "-" },
         ParamDoc { name: "service", default: "required", unit: "duration distribution", meaning: "service time per request", source: "-" },
@@ -55,43 +302,30 @@ pub const STATION_DOC: KindDoc = KindDoc {
         "<name>.utilization (fraction): time-average busy servers / servers",
         "<name>.throughput (per_s): completions per second",
         "<name>.rejected (requests): arrivals refused by a full queue",
+        "<name>.lost (requests): requests lost to crashes",
     ],
 };
 
 const DEPARTURE: u32 = 0;
 
-/// A running station.
-pub struct Station {
-    name: String,
-    servers: u32,
-    service: Dist,
-    queue_limit: Option<u64>,
-    next: Option<ComponentId>,
-    waiting: VecDeque<Request>,
-    in_service: Vec<Option<Request>>,
-    free_servers: Vec<u32>,
-    response_time: LatencyHistogram,
-    wait_time: LatencyHistogram,
-    queue_length: TimeWeighted,
-    in_system: TimeWeighted,
-    busy: TimeWeighted,
-    completions: Counter,
-    rejected: Counter,
-    interval_response: IntervalMean,
-    measure_start: SimTime,
-}
-
 impl StationConfig {
-    /// Checks the parameters.
+    /// Checks the parameters and builds the service-time sampler.
     pub fn validate(&self) -> Result<Dist, SpecError> {
         if self.servers == 0 {
             return Err(SpecError::new("servers", "a station needs at least 1 server, found 0"));
         }
-        if self.queue_limit == Some(u64::MAX) {
-            return Err(SpecError::new("queue_limit", "leave `queue_limit` out for an unbounded queue"));
+        if self.servers > MAX_SERVERS {
+            return Err(SpecError::new("servers", format!("at most {MAX_SERVERS} servers, found {}", self.servers)));
         }
         self.service.build().map_err(|e| e.within("service"))
     }
+}
+
+/// A running station: one [`ServerPool`] and an optional next hop.
+pub struct Station {
+    name: String,
+    pool: ServerPool,
+    next: Option<ComponentId>,
 }
 
 impl Station {
@@ -100,72 +334,30 @@ impl Station {
         let service = config.validate()?;
         Ok(Station {
             name: name.to_string(),
-            servers: config.servers,
-            service,
-            queue_limit: config.queue_limit,
+            pool: ServerPool::new(config.servers, config.queue_limit, ServiceTimes::uniform(service), DEPARTURE, 0),
             next,
-            waiting: VecDeque::new(),
-            in_service: vec![None; config.servers as usize],
-            free_servers: (0..config.servers).rev().collect(),
-            response_time: LatencyHistogram::new(),
-            wait_time: LatencyHistogram::new(),
-            queue_length: TimeWeighted::new(),
-            in_system: TimeWeighted::new(),
-            busy: TimeWeighted::new(),
-            completions: Counter::default(),
-            rejected: Counter::default(),
-            interval_response: IntervalMean::default(),
-            measure_start: SimTime::ZERO,
         })
     }
 
-    fn start_service(&mut self, request: Request, ctx: &mut Ctx<'_>) {
-        let server = self.free_servers.pop().expect("caller checked a server is free");
-        let now = ctx.now();
-        self.wait_time.record(now - request.arrived);
-        self.in_service[server as usize] = Some(request);
-        self.busy.add(now, 1.0);
-        let service = self.service.sample_duration(ctx.rng);
-        ctx.timer(service, Timer { kind: DEPARTURE, slot: server, data: 0 });
-    }
-
-    fn arrive(&mut self, mut request: Request, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        request.arrived = now;
-        if !self.free_servers.is_empty() {
-            self.in_system.add(now, 1.0);
-            self.start_service(request, ctx);
-        } else if self.queue_limit.is_some_and(|limit| self.waiting.len() as u64 >= limit) {
-            self.rejected.incr();
-            ctx.reply(request, Status::Rejected);
-        } else {
-            self.in_system.add(now, 1.0);
-            self.waiting.push_back(request);
-            self.queue_length.set(now, self.waiting.len() as f64);
-        }
-    }
-
-    fn depart(&mut self, server: u32, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        let request = self.in_service[server as usize].take().expect("departure of a busy server");
-        self.free_servers.push(server);
-        self.busy.add(now, -1.0);
-        self.in_system.add(now, -1.0);
-        let response = now - request.arrived;
-        self.response_time.record(response);
-        self.interval_response.record(response.as_millis_f64());
-        self.completions.incr();
-        match self.next {
-            Some(next) => {
-                ctx.send(next, Message::Request(request));
+    fn fault(&mut self, signal: FaultSignal, ctx: &mut Ctx<'_>) {
+        let own_az = ctx.network().az_of(ctx.me());
+        match signal.action {
+            FaultAction::Crash { .. } => {
+                if signal.active {
+                    self.pool.crash(ctx);
+                } else {
+                    self.pool.recover();
+                }
             }
-            None => {
-                ctx.reply(request, Status::Ok);
+            FaultAction::AzOutage { az } if az == own_az => {
+                if signal.active {
+                    self.pool.crash(ctx);
+                } else {
+                    self.pool.recover();
+                }
             }
-        }
-        if let Some(waiting) = self.waiting.pop_front() {
-            self.queue_length.set(now, self.waiting.len() as f64);
-            self.start_service(waiting, ctx);
+            FaultAction::Slow { factor, .. } => self.pool.set_slow_factor(if signal.active { factor } else { 1.0 }),
+            FaultAction::AzOutage { .. } | FaultAction::Partition { .. } => {}
         }
     }
 }
@@ -173,54 +365,37 @@ impl Station {
 impl Component for Station {
     fn handle(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
         match msg {
-            Message::Request(request) => self.arrive(request, ctx),
-            Message::Timer(Timer { kind: DEPARTURE, slot, .. }) => self.depart(slot, ctx),
-            Message::Timer(_) | Message::Reply(_) => {}
+            Message::Request(request) => {
+                if self.pool.arrive(request, ctx) == Admission::Rejected {
+                    ctx.reply(request, Status::Rejected);
+                }
+            }
+            Message::Timer(timer) if self.pool.owns(&timer) => {
+                if let Some(request) = self.pool.depart(timer, ctx) {
+                    match self.next {
+                        Some(next) => ctx.send(next, Message::Request(request)),
+                        None => ctx.reply(request, Status::Ok),
+                    };
+                }
+            }
+            Message::Fault(signal) => self.fault(signal, ctx),
+            Message::Timer(_) | Message::Reply(_) | Message::Internal(_) => {}
         }
     }
 
     fn begin_measurement(&mut self, now: SimTime) {
-        self.response_time.reset();
-        self.wait_time.reset();
-        self.queue_length.reset(now);
-        self.in_system.reset(now);
-        self.busy.reset(now);
-        self.completions.reset();
-        self.rejected.reset();
-        self.measure_start = now;
+        self.pool.begin_measurement(now);
     }
 
     fn series_names(&self, names: &mut SeriesNames) {
-        for quantity in ["queue_length", "utilization", "throughput", "response_time_ms"] {
-            names.names.push(format!("{}.{quantity}", self.name));
-        }
+        self.pool.series_names(&self.name, names);
     }
 
     fn sample(&mut self, now: SimTime, interval: SimDuration, out: &mut Vec<f64>) {
-        let interval = interval.as_secs_f64();
-        out.push(self.queue_length.interval_mean(now));
-        out.push(self.busy.interval_mean(now) / f64::from(self.servers));
-        let completions = self.completions.take_interval() as f64;
-        out.push(if interval > 0.0 { completions / interval } else { 0.0 });
-        out.push(self.interval_response.take());
-        // in_system's interval is restarted too, to keep its interval state bounded.
-        self.in_system.interval_mean(now);
+        self.pool.sample(now, interval, out);
     }
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
-        let measured = (now - self.measure_start).as_secs_f64();
-        let name = &self.name;
-        out.latency(format!("{name}.response_time"), &mut self.response_time);
-        out.latency(format!("{name}.wait_time"), &mut self.wait_time);
-        out.scalar(format!("{name}.queue_length"), Unit::Requests, self.queue_length.mean(now));
-        out.scalar(format!("{name}.in_system"), Unit::Requests, self.in_system.mean(now));
-        out.scalar(
-            format!("{name}.utilization"),
-            Unit::Fraction,
-            self.busy.mean(now) / f64::from(self.servers),
-        );
-        let throughput = if measured > 0.0 { self.completions.total() as f64 / measured } else { 0.0 };
-        out.scalar(format!("{name}.throughput"), Unit::PerSecond, throughput);
-        out.scalar(format!("{name}.rejected"), Unit::Requests, self.rejected.total() as f64);
+        self.pool.finish(&self.name, now, out);
     }
 }

@@ -17,9 +17,22 @@ pub const DEFAULT_SAME_AZ_RTT: SimDuration = SimDuration::from_micros(300);
 /// Round trip between AZs of a region: 1.2 ms (AWS fault-isolation whitepaper: "single-digit
 /// ms", "usually < 1–2 ms"; measured 0.25–3.4 ms; shared/MODELS.md "Network").
 pub const DEFAULT_CROSS_AZ_RTT: SimDuration = SimDuration::from_micros(1200);
+/// Round trip between regions: 70 ms, roughly us-east-1 ↔ us-west-2. Assumption
+/// (shared/MODELS.md "Network": scenario-given); set it for your regions.
+pub const DEFAULT_CROSS_REGION_RTT: SimDuration = SimDuration::from_millis(70);
 /// Coefficient of variation of network delay: 0.2. Assumption (AWS publishes no figure);
 /// calibrate with your own measurements.
 pub const DEFAULT_JITTER_CV: f64 = 0.2;
+
+/// A region and its AZs (`[[topology.region]]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionConfig {
+    /// Region name, e.g. `us-east-1`.
+    pub name: String,
+    /// Its availability zones; AZ names are unique across regions.
+    pub azs: Vec<String>,
+}
 
 /// The `[topology]` table of a scenario.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -34,9 +47,15 @@ pub struct TopologyConfig {
     /// Round-trip time between two AZs.
     #[serde(default = "default_cross_az_rtt")]
     pub cross_az_rtt: Duration,
+    /// Round-trip time between regions.
+    #[serde(default = "default_cross_region_rtt")]
+    pub cross_region_rtt: Duration,
     /// Coefficient of variation of the one-way delay (lognormal); 0 for constant delays.
     #[serde(default = "default_jitter_cv")]
     pub jitter_cv: f64,
+    /// Several regions (instead of `azs`): `[[topology.region]]` with `name` and `azs`.
+    #[serde(default, rename = "region", skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionConfig>,
 }
 
 fn default_azs() -> Vec<String> {
@@ -48,6 +67,9 @@ fn default_same_az_rtt() -> Duration {
 fn default_cross_az_rtt() -> Duration {
     Duration(DEFAULT_CROSS_AZ_RTT)
 }
+fn default_cross_region_rtt() -> Duration {
+    Duration(DEFAULT_CROSS_REGION_RTT)
+}
 fn default_jitter_cv() -> f64 {
     DEFAULT_JITTER_CV
 }
@@ -58,7 +80,9 @@ impl Default for TopologyConfig {
             azs: default_azs(),
             same_az_rtt: default_same_az_rtt(),
             cross_az_rtt: default_cross_az_rtt(),
+            cross_region_rtt: default_cross_region_rtt(),
             jitter_cv: default_jitter_cv(),
+            regions: Vec::new(),
         }
     }
 }
@@ -72,6 +96,8 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
         ParamDoc { name: "azs", default: "[\"a\"]", unit: "list of names", meaning: "availability zones; components and workloads are placed with `az`", source: "-" },
         ParamDoc { name: "same_az_rtt", default: "0.3ms", unit: "duration", meaning: "round trip inside one AZ", source: "public measurements in us-east-1 (0.26-0.45 ms), shared/MODELS.md" },
         ParamDoc { name: "cross_az_rtt", default: "1.2ms", unit: "duration", meaning: "round trip between two AZs", source: "AWS fault-isolation whitepaper (\"usually < 1-2 ms\"); measured 0.25-3.4 ms" },
+        ParamDoc { name: "cross_region_rtt", default: "70ms", unit: "duration", meaning: "round trip between regions", source: "assumption (~us-east-1 to us-west-2); scenario-given per shared/MODELS.md" },
+        ParamDoc { name: "region", default: "one region holding `azs`", unit: "[[topology.region]] tables", meaning: "regions with `name` and `azs` (instead of `azs`)", source: "-" },
         ParamDoc { name: "jitter_cv", default: "0.2", unit: "ratio", meaning: "coefficient of variation of the one-way delay (lognormal)", source: "assumption" },
     ],
     metrics: &[],
@@ -80,11 +106,20 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
 impl TopologyConfig {
     /// Checks the values.
     pub fn validate(&self) -> Result<(), SpecError> {
-        if self.azs.is_empty() {
+        if !self.regions.is_empty() && self.azs != default_azs() {
+            return Err(SpecError::new("azs", "give either `azs` (one region) or [[topology.region]] tables, not both"));
+        }
+        for (i, region) in self.regions.iter().enumerate() {
+            if region.azs.is_empty() {
+                return Err(SpecError::new(format!("region[{i}].azs"), format!("region `{}` has no availability zone", region.name)));
+            }
+        }
+        let azs = self.all_azs();
+        if azs.is_empty() {
             return Err(SpecError::new("azs", "at least one availability zone is needed"));
         }
-        for (i, az) in self.azs.iter().enumerate() {
-            if self.azs[..i].contains(az) {
+        for (i, az) in azs.iter().enumerate() {
+            if azs[..i].contains(az) {
                 return Err(SpecError::new("azs", format!("availability zone `{az}` is listed twice")));
             }
         }
@@ -94,9 +129,31 @@ impl TopologyConfig {
         Ok(())
     }
 
+    /// Every AZ, in index order: `azs`, or the regions' AZs in order.
+    pub fn all_azs(&self) -> Vec<String> {
+        if self.regions.is_empty() {
+            self.azs.clone()
+        } else {
+            self.regions.iter().flat_map(|region| region.azs.iter().cloned()).collect()
+        }
+    }
+
+    /// The region index of each AZ, in AZ index order.
+    pub fn region_of_azs(&self) -> Vec<u16> {
+        if self.regions.is_empty() {
+            vec![0; self.azs.len()]
+        } else {
+            self.regions
+                .iter()
+                .enumerate()
+                .flat_map(|(r, region)| std::iter::repeat_n(r as u16, region.azs.len()))
+                .collect()
+        }
+    }
+
     /// Index of the AZ called `name`.
     pub fn az_index(&self, name: &str) -> Option<u16> {
-        self.azs.iter().position(|az| az == name).map(|i| i as u16)
+        self.all_azs().iter().position(|az| az == name).map(|i| i as u16)
     }
 }
 
@@ -126,31 +183,45 @@ impl Link {
     }
 }
 
-/// The network of one run: each component's AZ and the delay per pair class.
+/// The network of one run: each component's AZ, the delay per pair class, and which AZs are
+/// currently cut off (AZ outages and partitions, set by faults).
 #[derive(Clone, Debug)]
 pub struct Network {
     placement: Vec<u16>,
+    region_of_az: Vec<u16>,
     same_az: Link,
     cross_az: Link,
+    cross_region: Link,
+    /// Number of active outages per AZ (overlapping outages nest).
+    az_down: Vec<u16>,
+    /// Active partitions between AZ pairs (a < b), with nesting counts.
+    partitions: Vec<(u16, u16, u16)>,
 }
 
 impl Network {
     /// A network from a topology; components are placed with [`place`](Self::place).
     pub fn new(config: &TopologyConfig) -> Self {
+        let half = |rtt: Duration| SimDuration(rtt.get().as_nanos() / 2);
+        let region_of_az = config.region_of_azs();
         Network {
             placement: Vec::new(),
-            same_az: Link::new(SimDuration(config.same_az_rtt.get().as_nanos() / 2), config.jitter_cv),
-            cross_az: Link::new(SimDuration(config.cross_az_rtt.get().as_nanos() / 2), config.jitter_cv),
+            az_down: vec![0; region_of_az.len()],
+            region_of_az,
+            same_az: Link::new(half(config.same_az_rtt), config.jitter_cv),
+            cross_az: Link::new(half(config.cross_az_rtt), config.jitter_cv),
+            cross_region: Link::new(half(config.cross_region_rtt), config.jitter_cv),
+            partitions: Vec::new(),
         }
     }
 
     /// A network where every message arrives instantly (for unit tests of components).
     pub fn instant() -> Self {
-        Network {
-            placement: Vec::new(),
-            same_az: Link::new(SimDuration::ZERO, 0.0),
-            cross_az: Link::new(SimDuration::ZERO, 0.0),
-        }
+        let mut config = TopologyConfig::default();
+        config.same_az_rtt = Duration(SimDuration::ZERO);
+        config.cross_az_rtt = Duration(SimDuration::ZERO);
+        config.cross_region_rtt = Duration(SimDuration::ZERO);
+        config.azs = vec!["a".into(), "b".into(), "c".into()];
+        Network::new(&config)
     }
 
     /// Places component `id` in AZ number `az`.
@@ -162,30 +233,87 @@ impl Network {
     }
 
     /// The AZ index of a component.
+    #[inline]
     pub fn az_of(&self, id: ComponentId) -> u16 {
         self.placement.get(id.index()).copied().unwrap_or(0)
     }
 
-    /// Mean one-way delay between two components.
-    pub fn mean_delay(&self, from: ComponentId, to: ComponentId) -> SimDuration {
-        if from == to {
-            SimDuration::ZERO
-        } else if self.az_of(from) == self.az_of(to) {
-            self.same_az.mean
+    /// Number of AZs.
+    pub fn az_count(&self) -> usize {
+        self.region_of_az.len()
+    }
+
+    fn link(&self, from_az: u16, to_az: u16) -> &Link {
+        if from_az == to_az {
+            &self.same_az
+        } else if self.region_of_az.get(from_az as usize) == self.region_of_az.get(to_az as usize) {
+            &self.cross_az
         } else {
-            self.cross_az.mean
+            &self.cross_region
         }
     }
 
-    /// Draws the one-way delay of a message from `from` to `to`.
+    /// Mean one-way delay between two AZs.
+    pub fn mean_delay_between(&self, from_az: u16, to_az: u16) -> SimDuration {
+        self.link(from_az, to_az).mean
+    }
+
+    /// Mean one-way delay between two components.
+    pub fn mean_delay(&self, from: ComponentId, to: ComponentId) -> SimDuration {
+        if from == to { SimDuration::ZERO } else { self.mean_delay_between(self.az_of(from), self.az_of(to)) }
+    }
+
+    /// True if a message from `from_az` can reach `to_az` now.
     #[inline]
-    pub fn delay(&self, from: ComponentId, to: ComponentId, rng: &mut SimRng) -> SimDuration {
+    pub fn reachable(&self, from_az: u16, to_az: u16) -> bool {
+        let down = |az: u16| self.az_down.get(az as usize).is_some_and(|&count| count > 0);
+        if down(from_az) || down(to_az) {
+            return false;
+        }
+        if self.partitions.is_empty() || from_az == to_az {
+            return true;
+        }
+        let pair = (from_az.min(to_az), from_az.max(to_az));
+        !self.partitions.iter().any(|&(a, b, count)| (a, b) == pair && count > 0)
+    }
+
+    /// Draws the one-way delay between two AZs, or None if they cannot reach each other.
+    #[inline]
+    pub fn delay_between(&self, from_az: u16, to_az: u16, rng: &mut SimRng) -> Option<SimDuration> {
+        if !self.reachable(from_az, to_az) {
+            return None;
+        }
+        Some(self.link(from_az, to_az).draw(rng))
+    }
+
+    /// Draws the one-way delay of a message from `from` to `to` (None if unreachable).
+    #[inline]
+    pub fn delay(&self, from: ComponentId, to: ComponentId, rng: &mut SimRng) -> Option<SimDuration> {
         if from == to {
-            SimDuration::ZERO
-        } else if self.az_of(from) == self.az_of(to) {
-            self.same_az.draw(rng)
-        } else {
-            self.cross_az.draw(rng)
+            return Some(SimDuration::ZERO);
+        }
+        self.delay_between(self.az_of(from), self.az_of(to), rng)
+    }
+
+    /// Starts (`down = true`) or ends an outage of AZ `az`.
+    pub fn set_az_down(&mut self, az: u16, down: bool) {
+        if let Some(count) = self.az_down.get_mut(az as usize) {
+            *count = if down { count.saturating_add(1) } else { count.saturating_sub(1) };
+        }
+    }
+
+    /// True if AZ `az` is in an outage.
+    pub fn az_is_down(&self, az: u16) -> bool {
+        self.az_down.get(az as usize).is_some_and(|&count| count > 0)
+    }
+
+    /// Starts or ends a partition between AZs `a` and `b`.
+    pub fn set_partition(&mut self, a: u16, b: u16, active: bool) {
+        let pair = (a.min(b), a.max(b));
+        match self.partitions.iter_mut().find(|(x, y, _)| (*x, *y) == pair) {
+            Some((_, _, count)) => *count = if active { count.saturating_add(1) } else { count.saturating_sub(1) },
+            None if active => self.partitions.push((pair.0, pair.1, 1)),
+            None => {}
         }
     }
 }
@@ -204,11 +332,51 @@ mod tests {
         let mut rng = StreamKey { seed: 3, point: 0, replication: 0 }.rng("net");
         let n = 200_000;
         let total: f64 = (0..n)
-            .map(|_| network.delay(ComponentId(0), ComponentId(1), &mut rng).as_secs_f64())
+            .map(|_| network.delay(ComponentId(0), ComponentId(1), &mut rng).unwrap().as_secs_f64())
             .sum();
         let mean = total / n as f64;
         // Standard error = cv·mean/√n = 0.2·150µs/447 ≈ 0.07µs; 1µs is > 10 standard errors.
         assert!((mean - 150e-6).abs() < 1e-6, "mean one-way delay {mean}");
-        assert_eq!(network.delay(ComponentId(1), ComponentId(1), &mut rng), SimDuration::ZERO);
+        assert_eq!(network.delay(ComponentId(1), ComponentId(1), &mut rng), Some(SimDuration::ZERO));
+    }
+}
+
+#[cfg(test)]
+mod reachability_tests {
+    use super::*;
+
+    #[test]
+    fn outages_and_partitions_nest() {
+        let mut network = Network::instant();
+        assert!(network.reachable(0, 1));
+        network.set_az_down(1, true);
+        network.set_az_down(1, true);
+        assert!(!network.reachable(0, 1) && !network.reachable(1, 1));
+        network.set_az_down(1, false);
+        assert!(!network.reachable(0, 1), "one of two outages still active");
+        network.set_az_down(1, false);
+        assert!(network.reachable(0, 1));
+        network.set_partition(2, 0, true);
+        assert!(!network.reachable(0, 2) && !network.reachable(2, 0));
+        assert!(network.reachable(0, 1) && network.reachable(2, 2));
+        network.set_partition(0, 2, false);
+        assert!(network.reachable(0, 2));
+    }
+
+    #[test]
+    fn regions_use_cross_region_delay() {
+        let config = TopologyConfig {
+            regions: vec![
+                RegionConfig { name: "east".into(), azs: vec!["a".into(), "b".into()] },
+                RegionConfig { name: "west".into(), azs: vec!["c".into()] },
+            ],
+            jitter_cv: 0.0,
+            ..TopologyConfig::default()
+        };
+        config.validate().unwrap();
+        let network = Network::new(&config);
+        assert_eq!(config.az_index("c"), Some(2));
+        assert_eq!(network.mean_delay_between(0, 1), SimDuration::from_micros(600));
+        assert_eq!(network.mean_delay_between(1, 2), SimDuration::from_millis(35));
     }
 }

@@ -8,13 +8,14 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
+use super::client::{ClientConfig, ClientPolicy, DnsCache};
 use super::dist::{Bytes, Dist, DistSpec, Seconds};
 use super::keys::{KeyDist, KeysConfig};
 use super::{
     Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status,
     Timer, check_fields,
 };
-use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::engine::{EventId, SimDuration, SimRng, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, Unit};
 use crate::units::Duration;
 
@@ -40,6 +41,9 @@ pub struct WorkloadConfig {
     /// Fraction of requests that are writes; the rest are reads.
     #[serde(default)]
     pub write_fraction: f64,
+    /// Timeouts, retries with backoff, DNS caching.
+    #[serde(default)]
+    pub client: ClientConfig,
 }
 
 /// `arrival = { process = "poisson", rate = 100 }` and the other processes.
@@ -95,12 +99,15 @@ pub const WORKLOAD_DOC: KindDoc = KindDoc {
         ParamDoc { name: "keys", default: "{ popularity = \"uniform\", n = 1 }", unit: "table", meaning: "key popularity: uniform {n} or zipf {n, s}", source: "-" },
         ParamDoc { name: "size", default: "1KiB", unit: "size distribution", meaning: "request payload size", source: "assumption" },
         ParamDoc { name: "write_fraction", default: "0", unit: "fraction", meaning: "share of requests that are writes", source: "-" },
+        ParamDoc { name: "client", default: "no timeout, 1 attempt", unit: "table", meaning: "timeouts, retries and DNS caching: `stratus describe client`", source: "-" },
     ],
     metrics: &[
-        "<name>.latency (ms): end-to-end latency of successful requests",
-        "<name>.throughput (per_s): successful replies per second",
-        "<name>.errors (requests): replies other than ok",
-        "<name>.sent (requests): requests sent",
+        "<name>.latency (ms): end-to-end latency of successful requests, retries included",
+        "<name>.read_latency, <name>.write_latency (ms): the same by operation (when both occur)",
+        "<name>.throughput (per_s): successful requests per second",
+        "<name>.errors (requests): requests that failed after their last attempt",
+        "<name>.sent (requests): requests issued (not counting retries)",
+        "and the client metrics of `stratus describe client`",
     ],
 };
 
@@ -326,10 +333,90 @@ impl Arrivals {
 
 const ARRIVAL: u32 = 0;
 const THINK_DONE: u32 = 1;
+const TIMEOUT: u32 = 2;
+const RETRY: u32 = 3;
 
 enum Mode {
     Open(Arrivals),
     Closed { clients: u32, think: Dist },
+}
+
+/// A request in flight: its first attempt's request, the current attempt and its timeout.
+struct Outstanding {
+    request: Request,
+    timeout: Option<EventId>,
+    /// The closed-loop client that issued it (0 for open workloads).
+    client: u32,
+}
+
+/// Gaps between successful replies (outages as the client sees them).
+#[derive(Default)]
+struct OutageTracker {
+    last_success: Option<SimTime>,
+    downtime: SimDuration,
+    outages: u64,
+    longest: SimDuration,
+}
+
+impl OutageTracker {
+    fn success(&mut self, now: SimTime, threshold: SimDuration) {
+        if let Some(last) = self.last_success {
+            let gap = now - last;
+            if gap > threshold {
+                self.downtime = self.downtime + gap;
+                self.outages += 1;
+                self.longest = self.longest.max(gap);
+            }
+        }
+        self.last_success = Some(now);
+    }
+
+    /// Restarts the measurement at `now`, as if a success had just happened.
+    fn reset(&mut self, now: SimTime) {
+        *self = OutageTracker { last_success: Some(now), ..OutageTracker::default() };
+    }
+
+    /// Counts the gap still open at the end of the run.
+    fn close(&mut self, now: SimTime, threshold: SimDuration) {
+        let last = self.last_success;
+        self.success(now, threshold);
+        self.last_success = last;
+    }
+}
+
+/// Final failures by cause.
+#[derive(Default)]
+struct Failures {
+    timeout: Counter,
+    unavailable: Counter,
+    throttled: Counter,
+    rejected: Counter,
+}
+
+impl Failures {
+    fn count(&mut self, status: Status) {
+        match status {
+            Status::TimedOut => self.timeout.incr(),
+            Status::Unavailable => self.unavailable.incr(),
+            Status::Throttled => self.throttled.incr(),
+            Status::Rejected => self.rejected.incr(),
+            Status::Ok => {}
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.timeout.total() + self.unavailable.total() + self.throttled.total() + self.rejected.total()
+    }
+
+    fn take_interval(&mut self) -> u64 {
+        self.timeout.take_interval() + self.unavailable.take_interval() + self.throttled.take_interval() + self.rejected.take_interval()
+    }
+
+    fn reset(&mut self) {
+        for counter in [&mut self.timeout, &mut self.unavailable, &mut self.throttled, &mut self.rejected] {
+            counter.reset();
+        }
+    }
 }
 
 /// A running workload.
@@ -340,12 +427,20 @@ pub struct Workload {
     keys: KeyDist,
     size: Dist,
     write_fraction: f64,
+    policy: ClientPolicy,
+    dns: Vec<DnsCache>,
     next_id: u64,
+    outstanding: Vec<Option<Outstanding>>,
+    free_slots: Vec<u32>,
     latency: LatencyHistogram,
+    read_latency: LatencyHistogram,
+    write_latency: LatencyHistogram,
     interval_latency: IntervalMean,
     ok: Counter,
-    errors: Counter,
+    failures: Failures,
+    retries: Counter,
     sent: Counter,
+    outages: OutageTracker,
     measure_start: SimTime,
 }
 
@@ -355,7 +450,7 @@ impl WorkloadConfig {
         self.build_parts().map(|_| ())
     }
 
-    fn build_parts(&self) -> Result<(Mode, KeyDist, Dist), SpecError> {
+    fn build_parts(&self) -> Result<(Mode, KeyDist, Dist, ClientPolicy), SpecError> {
         let mode = match (&self.arrival, self.clients) {
             (Some(_), Some(_)) => {
                 return Err(SpecError::new("clients", "give either `arrival` (open workload) or `clients` (closed loop), not both"));
@@ -373,6 +468,9 @@ impl WorkloadConfig {
                 if clients == 0 {
                     return Err(SpecError::new("clients", "a closed workload needs at least 1 client"));
                 }
+                if clients > MAX_CLIENTS {
+                    return Err(SpecError::new("clients", format!("at most {MAX_CLIENTS} closed-loop clients, found {clients}")));
+                }
                 let think = match &self.think {
                     Some(think) => think.build().map_err(|e| e.within("think"))?,
                     None => Dist::Constant(0.0),
@@ -388,14 +486,18 @@ impl WorkloadConfig {
         if !(0.0..=1.0).contains(&self.write_fraction) {
             return Err(SpecError::new("write_fraction", format!("must be in [0, 1], found {}", self.write_fraction)));
         }
-        Ok((mode, keys, size))
+        let policy = self.client.build().map_err(|e| e.within("client"))?;
+        Ok((mode, keys, size, policy))
     }
 }
+
+/// Most closed-loop clients one workload may have.
+pub const MAX_CLIENTS: u32 = 10_000_000;
 
 impl Workload {
     /// Builds a workload sending to `target`.
     pub fn new(name: &str, config: &WorkloadConfig, target: ComponentId) -> Result<Self, SpecError> {
-        let (mode, keys, size) = config.build_parts()?;
+        let (mode, keys, size, policy) = config.build_parts()?;
         Ok(Workload {
             name: name.to_string(),
             target,
@@ -403,22 +505,38 @@ impl Workload {
             keys,
             size,
             write_fraction: config.write_fraction,
+            dns: vec![DnsCache::default(); policy.hosts as usize],
+            policy,
             next_id: 0,
+            outstanding: Vec::new(),
+            free_slots: Vec::new(),
             latency: LatencyHistogram::new(),
+            read_latency: LatencyHistogram::new(),
+            write_latency: LatencyHistogram::new(),
             interval_latency: IntervalMean::default(),
             ok: Counter::default(),
-            errors: Counter::default(),
+            failures: Failures::default(),
+            retries: Counter::default(),
             sent: Counter::default(),
+            outages: OutageTracker::default(),
             measure_start: SimTime::ZERO,
         })
     }
 
-    fn send(&mut self, token: u64, ctx: &mut Ctx<'_>) {
+    /// Issues a new request from `client` (a closed-loop client, or 0 for open workloads).
+    fn issue(&mut self, client: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let op = if self.write_fraction > 0.0 && ctx.rng.random::<f64>() < self.write_fraction {
             Op::Write
         } else {
             Op::Read
+        };
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.outstanding.push(None);
+                (self.outstanding.len() - 1) as u32
+            }
         };
         let request = Request {
             id: self.next_id,
@@ -428,11 +546,34 @@ impl Workload {
             created: now,
             arrived: now,
             client: ctx.me(),
-            token,
+            token: u64::from(slot),
             attempt: 1,
+            resolved_at: now,
         };
         self.next_id += 1;
         self.sent.incr();
+        self.outstanding[slot as usize] = Some(Outstanding { request, timeout: None, client });
+        self.attempt(slot, ctx);
+    }
+
+    /// Sends the current attempt of the request in `slot`, from the host that issued it
+    /// (open workloads spread requests over hosts; closed-loop client i runs on host i mod hosts).
+    fn attempt(&mut self, slot: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let Some(entry) = self.outstanding[slot as usize].as_ref() else { return };
+        let hosts = u64::from(self.policy.hosts);
+        let host = match self.mode {
+            Mode::Open(_) => entry.request.id % hosts,
+            Mode::Closed { .. } => u64::from(entry.client) % hosts,
+        };
+        let resolved_at = self.dns[host as usize].lookup(now, &self.policy);
+        let Some(entry) = self.outstanding[slot as usize].as_mut() else { return };
+        entry.request.resolved_at = resolved_at;
+        entry.request.arrived = now;
+        let request = entry.request;
+        entry.timeout = self.policy.timeout.map(|timeout| {
+            ctx.timer(timeout, Timer { kind: TIMEOUT, slot, data: u64::from(request.attempt) })
+        });
         ctx.send(self.target, Message::Request(request));
     }
 
@@ -445,19 +586,65 @@ impl Workload {
         }
     }
 
+    /// The entry in `slot` if it is still waiting for attempt `attempt` of request `id`.
+    fn current(&self, slot: u32, id: Option<u64>, attempt: u16) -> bool {
+        self.outstanding
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|entry| entry.request.attempt == attempt && id.is_none_or(|id| id == entry.request.id))
+    }
+
     fn on_reply(&mut self, reply: Reply, ctx: &mut Ctx<'_>) {
+        let slot = reply.request.token as u32;
+        if !self.current(slot, Some(reply.request.id), reply.request.attempt) {
+            return; // A late reply to an attempt already timed out or retried.
+        }
+        if let Some(timer) = self.outstanding[slot as usize].as_mut().and_then(|entry| entry.timeout.take()) {
+            ctx.cancel(timer);
+        }
         if reply.status == Status::Ok {
-            let latency = ctx.now() - reply.request.created;
+            let now = ctx.now();
+            let latency = now - reply.request.created;
             self.latency.record(latency);
+            if self.write_fraction > 0.0 && self.write_fraction < 1.0 {
+                match reply.request.op {
+                    Op::Read => self.read_latency.record(latency),
+                    Op::Write => self.write_latency.record(latency),
+                }
+            }
             self.interval_latency.record(latency.as_millis_f64());
             self.ok.incr();
+            self.outages.success(now, self.policy.outage_gap);
+            self.complete(slot, ctx);
         } else {
-            self.errors.incr();
+            self.failed(slot, reply.status, ctx);
         }
+    }
+
+    /// An attempt failed: retry after a backoff, or give up.
+    fn failed(&mut self, slot: u32, status: Status, ctx: &mut Ctx<'_>) {
+        let Some(entry) = self.outstanding[slot as usize].as_mut() else { return };
+        entry.timeout = None;
+        let attempt = entry.request.attempt;
+        if attempt < self.policy.max_attempts {
+            entry.request.attempt += 1;
+            self.retries.incr();
+            let wait = self.policy.backoff(attempt, ctx.rng);
+            ctx.timer(wait, Timer { kind: RETRY, slot, data: u64::from(attempt + 1) });
+        } else {
+            self.failures.count(status);
+            self.complete(slot, ctx);
+        }
+    }
+
+    /// The request in `slot` is finished (either way): free the slot; a closed-loop client
+    /// thinks, then issues its next request.
+    fn complete(&mut self, slot: u32, ctx: &mut Ctx<'_>) {
+        let Some(entry) = self.outstanding[slot as usize].take() else { return };
+        self.free_slots.push(slot);
         if let Mode::Closed { think, .. } = &self.mode {
             let pause = think.sample_duration(ctx.rng);
-            let client = reply.request.token;
-            ctx.timer(pause, Timer { kind: THINK_DONE, slot: client as u32, data: 0 });
+            ctx.timer(pause, Timer { kind: THINK_DONE, slot: entry.client, data: 0 });
         }
     }
 }
@@ -479,20 +666,34 @@ impl Component for Workload {
     fn handle(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
         match msg {
             Message::Timer(Timer { kind: ARRIVAL, .. }) => {
-                self.send(0, ctx);
+                self.issue(0, ctx);
                 self.schedule_arrival(ctx);
             }
-            Message::Timer(Timer { kind: THINK_DONE, slot, .. }) => self.send(u64::from(slot), ctx),
+            Message::Timer(Timer { kind: THINK_DONE, slot, .. }) => self.issue(slot, ctx),
+            Message::Timer(Timer { kind: TIMEOUT, slot, data }) => {
+                if self.current(slot, None, data as u16) {
+                    self.failed(slot, Status::TimedOut, ctx);
+                }
+            }
+            Message::Timer(Timer { kind: RETRY, slot, data }) => {
+                if self.current(slot, None, data as u16) {
+                    self.attempt(slot, ctx);
+                }
+            }
             Message::Reply(reply) => self.on_reply(reply, ctx),
-            Message::Timer(_) | Message::Request(_) => {}
+            Message::Timer(_) | Message::Request(_) | Message::Internal(_) | Message::Fault(_) => {}
         }
     }
 
     fn begin_measurement(&mut self, now: SimTime) {
         self.latency.reset();
+        self.read_latency.reset();
+        self.write_latency.reset();
         self.ok.reset();
-        self.errors.reset();
+        self.failures.reset();
+        self.retries.reset();
         self.sent.reset();
+        self.outages.reset(now);
         self.measure_start = now;
     }
 
@@ -506,17 +707,43 @@ impl Component for Workload {
         let secs = interval.as_secs_f64().max(f64::MIN_POSITIVE);
         out.push(self.ok.take_interval() as f64 / secs);
         out.push(self.interval_latency.take());
-        out.push(self.errors.take_interval() as f64 / secs);
+        out.push(self.failures.take_interval() as f64 / secs);
         self.sent.take_interval();
+        self.retries.take_interval();
     }
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
         let measured = (now - self.measure_start).as_secs_f64();
         let name = &self.name;
         out.latency(format!("{name}.latency"), &mut self.latency);
+        if self.write_fraction > 0.0 && self.write_fraction < 1.0 {
+            out.latency(format!("{name}.read_latency"), &mut self.read_latency);
+            out.latency(format!("{name}.write_latency"), &mut self.write_latency);
+        }
         let throughput = if measured > 0.0 { self.ok.total() as f64 / measured } else { 0.0 };
         out.scalar(format!("{name}.throughput"), Unit::PerSecond, throughput);
-        out.scalar(format!("{name}.errors"), Unit::Requests, self.errors.total() as f64);
+        out.scalar(format!("{name}.errors"), Unit::Requests, self.failures.total() as f64);
         out.scalar(format!("{name}.sent"), Unit::Requests, self.sent.total() as f64);
+        // Client-policy metrics appear once the workload uses timeouts or retries, so simple
+        // scenarios keep a short summary.
+        let uses_policy = self.policy.timeout.is_some() || self.policy.max_attempts > 1;
+        if uses_policy {
+            out.scalar(format!("{name}.retries"), Unit::Requests, self.retries.total() as f64);
+            for (cause, counter) in [
+                ("timeout", &self.failures.timeout),
+                ("unavailable", &self.failures.unavailable),
+                ("throttled", &self.failures.throttled),
+                ("rejected", &self.failures.rejected),
+            ] {
+                out.scalar(format!("{name}.errors.{cause}"), Unit::Requests, counter.total() as f64);
+            }
+        }
+        let finished = self.ok.total() + self.failures.total();
+        let ratio = if finished > 0 { self.ok.total() as f64 / finished as f64 } else { f64::NAN };
+        out.scalar(format!("{name}.success_ratio"), Unit::Fraction, ratio);
+        self.outages.close(now, self.policy.outage_gap);
+        out.scalar(format!("{name}.downtime"), Unit::Seconds, self.outages.downtime.as_secs_f64());
+        out.scalar(format!("{name}.outages"), Unit::Events, self.outages.outages as f64);
+        out.scalar(format!("{name}.longest_outage"), Unit::Seconds, self.outages.longest.as_secs_f64());
     }
 }

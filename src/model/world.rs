@@ -1,9 +1,39 @@
 //! A world: the components of one run, their random streams, the network and the event
 //! queue; [`World::run`] simulates one replication and returns its measurements.
 
-use super::{Component, ComponentId, Ctx, Event, Message, Network, Timer};
+use super::fault::{FaultAction, FaultKind, FaultPlan, FaultSignal, FaultTiming, select_instances};
+use super::{Component, ComponentId, Ctx, Event, Message, Network, SpecError, Timer};
 use crate::engine::{EventQueue, SimDuration, SimRng, SimTime};
-use crate::metrics::{MetricSet, SeriesNames};
+use crate::metrics::{Counter, MetricSet, SeriesNames, TimeWeighted, Unit};
+
+/// Most fault windows one run records for charts; later ones still act and are counted.
+pub const MAX_RECORDED_FAULT_WINDOWS: usize = 10_000;
+
+/// A period during which a fault was active.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultWindow {
+    /// The fault's label.
+    pub label: String,
+    /// Start.
+    pub start: SimTime,
+    /// End (None if it lasted to the end of the run).
+    pub end: Option<SimTime>,
+}
+
+/// One thing a fault acts on: a component instance, or the whole network.
+struct FaultTarget {
+    component: ComponentId,
+    action: FaultAction,
+    /// Index of the open window in `fault_windows`, if recorded.
+    open_window: Option<usize>,
+}
+
+struct WorldFault {
+    label: String,
+    timing: FaultTiming,
+    targets: Vec<FaultTarget>,
+    rng: SimRng,
+}
 
 /// Timing of one run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -50,10 +80,14 @@ pub struct RunOutput {
     pub series: TimeSeries,
     /// Events delivered.
     pub events: u64,
+    /// When faults were active (at most [`MAX_RECORDED_FAULT_WINDOWS`]).
+    pub fault_windows: Vec<FaultWindow>,
 }
 
 const WARMUP_END: u32 = 0;
 const SAMPLE: u32 = 1;
+const FAULT_START: u32 = 2;
+const FAULT_END: u32 = 3;
 
 /// The state of one run.
 pub struct World {
@@ -62,6 +96,10 @@ pub struct World {
     network: Network,
     components: Vec<Box<dyn Component>>,
     rngs: Vec<SimRng>,
+    faults: Vec<WorldFault>,
+    active_faults: TimeWeighted,
+    fault_starts: Counter,
+    fault_windows: Vec<FaultWindow>,
 }
 
 impl World {
@@ -73,6 +111,106 @@ impl World {
             network,
             components: Vec::new(),
             rngs: Vec::new(),
+            faults: Vec::new(),
+            active_faults: TimeWeighted::new(),
+            fault_starts: Counter::default(),
+            fault_windows: Vec::new(),
+        }
+    }
+
+    /// Adds a fault. `target` is the resolved id of the plan's target component (crash and
+    /// slow); `rng` drives its stochastic up and down times. Errors name the `instance` field.
+    pub fn add_fault(&mut self, plan: &FaultPlan, target: Option<ComponentId>, rng: SimRng) -> Result<(), SpecError> {
+        let network_wide = |action| vec![FaultTarget { component: ComponentId::WORLD, action, open_window: None }];
+        let targets = match plan.kind {
+            FaultKind::AzOutage(az) => network_wide(FaultAction::AzOutage { az }),
+            FaultKind::Partition(a, b) => network_wide(FaultAction::Partition { a, b }),
+            FaultKind::Crash | FaultKind::Slow(_) => {
+                let component = target.ok_or_else(|| SpecError::new("target", "this fault needs a target component"))?;
+                let instances = self.components[component.index()].instances();
+                let picked = select_instances(&instances, plan.instance.as_deref())
+                    .map_err(|message| SpecError::new("instance", message))?;
+                picked
+                    .into_iter()
+                    .map(|instance| FaultTarget {
+                        component,
+                        action: match plan.kind {
+                            FaultKind::Slow(factor) => FaultAction::Slow { instance, factor },
+                            _ => FaultAction::Crash { instance },
+                        },
+                        open_window: None,
+                    })
+                    .collect()
+            }
+        };
+        self.faults.push(WorldFault { label: plan.label.clone(), timing: plan.timing.clone(), targets, rng });
+        Ok(())
+    }
+
+    fn schedule_fault_event(&mut self, at: SimTime, kind: u32, fault: usize, target: usize) {
+        let timer = Timer { kind, slot: fault as u32, data: target as u64 };
+        self.queue.schedule_at(at, Event { to: ComponentId::WORLD, msg: Message::Timer(timer) });
+    }
+
+    fn schedule_faults(&mut self) {
+        for fault in 0..self.faults.len() {
+            for target in 0..self.faults[fault].targets.len() {
+                match &self.faults[fault].timing {
+                    FaultTiming::Scheduled { at, duration } => {
+                        let (start, duration) = (SimTime::ZERO + *at, *duration);
+                        self.schedule_fault_event(start, FAULT_START, fault, target);
+                        if let Some(duration) = duration {
+                            self.schedule_fault_event(start + duration, FAULT_END, fault, target);
+                        }
+                    }
+                    FaultTiming::Stochastic { mtbf, .. } => {
+                        let up = mtbf.clone().sample_duration(&mut self.faults[fault].rng);
+                        self.schedule_fault_event(SimTime::ZERO + up, FAULT_START, fault, target);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A fault starts or ends: update the network, tell the components, record the window,
+    /// and for stochastic faults draw the next transition.
+    fn fault_event(&mut self, fault: usize, target: usize, active: bool) {
+        let now = self.queue.now();
+        let (component, action) = {
+            let t = &self.faults[fault].targets[target];
+            (t.component, t.action)
+        };
+        match action {
+            FaultAction::AzOutage { az } => self.network.set_az_down(az, active),
+            FaultAction::Partition { a, b } => self.network.set_partition(a, b, active),
+            FaultAction::Crash { .. } | FaultAction::Slow { .. } => {}
+        }
+        let signal = Message::Fault(FaultSignal { action, active });
+        let receivers = if component == ComponentId::WORLD { 0..self.components.len() } else { component.index()..component.index() + 1 };
+        for index in receivers {
+            let id = ComponentId(index as u32);
+            let mut ctx = Ctx::new(id, &mut self.queue, &self.network, &mut self.rngs[index]);
+            self.components[index].handle(signal, &mut ctx);
+        }
+        self.active_faults.add(now, if active { 1.0 } else { -1.0 });
+        if active {
+            self.fault_starts.incr();
+            if self.fault_windows.len() < MAX_RECORDED_FAULT_WINDOWS {
+                self.faults[fault].targets[target].open_window = Some(self.fault_windows.len());
+                self.fault_windows.push(FaultWindow { label: self.faults[fault].label.clone(), start: now, end: None });
+            }
+        } else if let Some(window) = self.faults[fault].targets[target].open_window.take() {
+            self.fault_windows[window].end = Some(now);
+        }
+        let next = match &self.faults[fault].timing {
+            FaultTiming::Stochastic { mtbf, mttr } => {
+                let dist = if active { mttr.clone() } else { mtbf.clone() };
+                Some(dist.sample_duration(&mut self.faults[fault].rng))
+            }
+            FaultTiming::Scheduled { .. } => None,
+        };
+        if let Some(delay) = next {
+            self.schedule_fault_event(now + delay, if active { FAULT_END } else { FAULT_START }, fault, target);
         }
     }
 
@@ -101,6 +239,9 @@ impl World {
         for component in &self.components {
             component.series_names(&mut names);
         }
+        if !self.faults.is_empty() {
+            names.names.push("faults.active".into());
+        }
         let interval = self.config.sample_interval;
         let rows = if interval.as_nanos() == 0 { 0 } else { self.config.duration.as_nanos() / interval.as_nanos() };
         let mut series = TimeSeries {
@@ -125,6 +266,7 @@ impl World {
         if rows > 0 {
             self.queue.schedule_at(SimTime::ZERO + interval, world_timer(SAMPLE));
         }
+        self.schedule_faults();
 
         while let Some(event) = self.queue.pop_until(end) {
             if event.to != ComponentId::WORLD {
@@ -139,10 +281,18 @@ impl World {
                     for component in &mut self.components {
                         component.begin_measurement(now);
                     }
+                    self.active_faults.reset(now);
+                    self.fault_starts.reset();
+                }
+                Message::Timer(Timer { kind: kind @ (FAULT_START | FAULT_END), slot, data }) => {
+                    self.fault_event(slot as usize, data as usize, kind == FAULT_START);
                 }
                 Message::Timer(Timer { kind: SAMPLE, .. }) => {
                     for component in &mut self.components {
                         component.sample(now, interval, &mut series.values);
+                    }
+                    if !self.faults.is_empty() {
+                        series.values.push(self.active_faults.interval_mean(now));
                     }
                     if now + interval <= end {
                         self.queue.schedule_at(now + interval, world_timer(SAMPLE));
@@ -156,6 +306,10 @@ impl World {
         for component in &mut self.components {
             component.finish(end, &mut metrics);
         }
-        RunOutput { metrics, series, events: self.queue.delivered() }
+        if !self.faults.is_empty() {
+            metrics.scalar("faults.count".into(), Unit::Events, self.fault_starts.total() as f64);
+            metrics.scalar("faults.active".into(), Unit::Events, self.active_faults.mean(end));
+        }
+        RunOutput { metrics, series, events: self.queue.delivered(), fault_windows: self.fault_windows }
     }
 }

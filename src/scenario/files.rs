@@ -53,6 +53,14 @@ impl FileCache {
                 ComponentConfig::Station(station) => self.dist(&mut station.service, &format!("{prefix}.service"))?,
             }
         }
+        for (index, fault) in spec.faults.iter_mut().enumerate() {
+            if let Some(mtbf) = &mut fault.mtbf {
+                self.dist(mtbf, &format!("fault[{index}].mtbf"))?;
+            }
+            if let Some(mttr) = &mut fault.mttr {
+                self.dist(mttr, &format!("fault[{index}].mttr"))?;
+            }
+        }
         for workload in &mut spec.workloads {
             let prefix = format!("workload.{}", workload.name);
             let config = &mut workload.config;

@@ -20,6 +20,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use doc::{Diagnostic, parse_path};
 use crate::engine::{SimDuration, StreamKey};
+use crate::model::fault::FaultConfig;
 use crate::model::kinds::{COMPONENT_KINDS, ComponentConfig};
 use crate::model::topology::TopologyConfig;
 use crate::model::workload::{Workload, WorkloadConfig};
@@ -168,6 +169,8 @@ pub struct ScenarioSpec {
     pub components: Vec<ComponentSpec>,
     /// Workloads, in file order.
     pub workloads: Vec<WorkloadSpec>,
+    /// Faults, in file order.
+    pub faults: Vec<FaultConfig>,
 }
 
 /// A problem found while building: the dotted path of the field and the message.
@@ -210,6 +213,19 @@ impl ScenarioSpec {
             let built = Workload::new(&workload.name, &workload.config, target).map_err(|e| located(&path, e))?;
             let id = world.add(Box::new(built), key.rng(&workload.name));
             world.network_mut().place(id, az);
+        }
+        let az_of = |name: &str| self.topology.az_index(name);
+        for (index, fault) in self.faults.iter().enumerate() {
+            let path = format!("fault[{index}]");
+            let plan = fault.plan(index, &az_of).map_err(|e| located(&path, e))?;
+            let target = match &plan.target {
+                Some(name) => Some(resolve(name).ok_or_else(|| {
+                    (format!("{path}.target"), format!("no component is called `{name}`"))
+                })?),
+                None => None,
+            };
+            // Component names cannot contain '/', so fault streams never collide with them.
+            world.add_fault(&plan, target, key.rng(&format!("fault/{index}"))).map_err(|e| located(&path, e))?;
         }
         Ok(world)
     }
@@ -259,6 +275,8 @@ struct Document {
     simulation: SimulationConfig,
     #[serde(default)]
     topology: TopologyConfig,
+    #[serde(default, rename = "fault")]
+    faults: Vec<FaultConfig>,
     // Read separately; declared so that error messages list them among the expected keys.
     #[serde(rename = "component")]
     _component: Option<IgnoredAny>,
@@ -558,6 +576,7 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
         topology: document.topology,
         components,
         workloads,
+        faults: document.faults,
     };
     files.load_all(&mut spec).map_err(|(path, message)| at(&path, message))?;
     // Building once checks every parameter with the same code the runs use.
@@ -598,5 +617,9 @@ fn resolved_tables(name: &str, description: Option<&str>, spec: &ScenarioSpec) -
     root.insert("topology".into(), toml::Value::Table(to_table(&spec.topology)));
     root.insert("component".into(), toml::Value::Array(components));
     root.insert("workload".into(), toml::Value::Array(workloads));
+    if !spec.faults.is_empty() {
+        let faults = spec.faults.iter().map(|fault| toml::Value::Table(to_table(fault))).collect();
+        root.insert("fault".into(), toml::Value::Array(faults));
+    }
     root
 }

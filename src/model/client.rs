@@ -1,0 +1,216 @@
+//! The client policy every caller shares: a timeout per attempt, a maximum number of attempts,
+//! exponential backoff with full jitter between attempts, and DNS caching with a TTL.
+//!
+//! Backoff before attempt n+1 is uniform on [0, min(cap, base·2^(n−1))] ("full jitter", AWS
+//! Architecture Blog, "Exponential Backoff And Jitter", 2015). A client keeps the address it
+//! resolved until its cache entry expires, so after a failover's DNS switch it goes on reaching
+//! the old instance for up to one TTL.
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::{KindDoc, ParamDoc, SpecError};
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::units::Duration;
+
+/// Default base of the exponential backoff: 100 ms. Assumption (in the range AWS SDKs use).
+pub const DEFAULT_BACKOFF_BASE: SimDuration = SimDuration::from_millis(100);
+/// Default cap of the backoff: 20 s, the maximum backoff of the AWS SDKs' standard retry mode
+/// (AWS SDKs and Tools Reference Guide, "Retry behavior").
+pub const DEFAULT_BACKOFF_CAP: SimDuration = SimDuration::from_secs(20);
+/// Default DNS cache TTL: 5 s, the TTL of Aurora and RDS endpoints (Aurora User Guide,
+/// "Connecting to an Aurora DB cluster"; shared/MODELS.md). AWS recommends ≤ 60 s on clients.
+pub const DEFAULT_DNS_TTL: SimDuration = SimDuration::from_secs(5);
+/// Default gap between successes that counts as an outage: 5 s. Assumption; choose it well
+/// above the normal gap between requests (1/rate).
+pub const DEFAULT_OUTAGE_GAP: SimDuration = SimDuration::from_secs(5);
+
+/// The `client` table of a workload.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Time to wait for each attempt's reply; None = wait forever.
+    pub timeout: Option<Duration>,
+    /// Attempts per request, the first included (1 = no retries).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u16,
+    /// Base of the exponential backoff.
+    #[serde(default = "default_backoff")]
+    pub backoff: Duration,
+    /// Largest backoff.
+    #[serde(default = "default_backoff_cap")]
+    pub backoff_cap: Duration,
+    /// How long a resolved DNS name is kept.
+    #[serde(default = "default_dns_ttl")]
+    pub dns_ttl: Duration,
+    /// Client hosts, each with its own DNS cache (requests are spread over them).
+    #[serde(default = "default_hosts")]
+    pub hosts: u32,
+    /// A gap between successful replies longer than this counts as an outage.
+    #[serde(default = "default_outage_gap")]
+    pub outage_gap: Duration,
+}
+
+fn default_attempts() -> u16 {
+    1
+}
+fn default_backoff() -> Duration {
+    Duration(DEFAULT_BACKOFF_BASE)
+}
+fn default_backoff_cap() -> Duration {
+    Duration(DEFAULT_BACKOFF_CAP)
+}
+fn default_dns_ttl() -> Duration {
+    Duration(DEFAULT_DNS_TTL)
+}
+fn default_hosts() -> u32 {
+    1
+}
+fn default_outage_gap() -> Duration {
+    Duration(DEFAULT_OUTAGE_GAP)
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: None,
+            max_attempts: default_attempts(),
+            backoff: default_backoff(),
+            backoff_cap: default_backoff_cap(),
+            dns_ttl: default_dns_ttl(),
+            hosts: default_hosts(),
+            outage_gap: default_outage_gap(),
+        }
+    }
+}
+
+/// `stratus describe client`.
+pub const CLIENT_DOC: KindDoc = KindDoc {
+    kind: "client",
+    summary: "The `client` table of a workload: the retry policy every caller shares. Each \
+              attempt waits `timeout`; failed attempts (timeout, unavailable, throttled, \
+              rejected) are retried up to `max_attempts` with full-jitter exponential backoff; \
+              DNS answers are cached for `dns_ttl` per host.",
+    params: &[
+        ParamDoc { name: "timeout", default: "none (wait forever)", unit: "duration", meaning: "time to wait for each attempt", source: "-" },
+        ParamDoc { name: "max_attempts", default: "1", unit: "count", meaning: "attempts per request, the first included", source: "-" },
+        ParamDoc { name: "backoff", default: "100ms", unit: "duration", meaning: "base b: wait before attempt n+1 is uniform on [0, min(cap, b*2^(n-1))]", source: "assumption; full jitter per AWS Architecture Blog, Exponential Backoff And Jitter (2015)" },
+        ParamDoc { name: "backoff_cap", default: "20s", unit: "duration", meaning: "largest backoff", source: "AWS SDKs standard retry mode (max backoff 20 s)" },
+        ParamDoc { name: "dns_ttl", default: "5s", unit: "duration", meaning: "how long a client keeps a resolved address", source: "Aurora/RDS endpoint TTL 5 s (AUG); AWS recommends <= 60 s on clients" },
+        ParamDoc { name: "hosts", default: "1", unit: "count", meaning: "client hosts, each with its own DNS cache", source: "-" },
+        ParamDoc { name: "outage_gap", default: "5s", unit: "duration", meaning: "a gap between successes longer than this counts as an outage", source: "assumption" },
+    ],
+    metrics: &[
+        "<workload>.retries (requests): attempts after the first",
+        "<workload>.errors.<cause> (requests): requests that failed after their last attempt, by cause (timeout, unavailable, throttled, rejected)",
+        "<workload>.success_ratio (fraction): successful / finished requests",
+        "<workload>.downtime (s): total length of gaps between successes longer than outage_gap",
+        "<workload>.outages (events): number of such gaps",
+        "<workload>.longest_outage (s): the longest such gap",
+    ],
+};
+
+/// A checked client policy.
+#[derive(Clone, Debug)]
+pub struct ClientPolicy {
+    /// Per-attempt timeout.
+    pub timeout: Option<SimDuration>,
+    /// Attempts per request.
+    pub max_attempts: u16,
+    backoff: SimDuration,
+    backoff_cap: SimDuration,
+    dns_ttl: SimDuration,
+    /// Client hosts.
+    pub hosts: u32,
+    /// Outage threshold.
+    pub outage_gap: SimDuration,
+}
+
+impl ClientConfig {
+    /// Checks the values.
+    pub fn build(&self) -> Result<ClientPolicy, SpecError> {
+        if self.max_attempts == 0 {
+            return Err(SpecError::new("max_attempts", "at least 1 attempt is needed"));
+        }
+        if self.timeout.is_some_and(|t| t.get() == SimDuration::ZERO) {
+            return Err(SpecError::new("timeout", "the timeout must be longer than 0 (leave it out to wait forever)"));
+        }
+        if self.backoff_cap < self.backoff {
+            return Err(SpecError::new("backoff_cap", format!("`backoff_cap` ({}) must be at least `backoff` ({})", self.backoff_cap, self.backoff)));
+        }
+        if self.hosts == 0 {
+            return Err(SpecError::new("hosts", "at least 1 client host is needed"));
+        }
+        Ok(ClientPolicy {
+            timeout: self.timeout.map(Duration::get),
+            max_attempts: self.max_attempts,
+            backoff: self.backoff.get(),
+            backoff_cap: self.backoff_cap.get(),
+            dns_ttl: self.dns_ttl.get(),
+            hosts: self.hosts,
+            outage_gap: self.outage_gap.get(),
+        })
+    }
+}
+
+impl ClientPolicy {
+    /// The wait before retrying after failed attempt number `attempt` (1-based).
+    pub fn backoff(&self, attempt: u16, rng: &mut SimRng) -> SimDuration {
+        let exponent = u32::from(attempt.saturating_sub(1)).min(62);
+        let ceiling = self.backoff.as_nanos().saturating_mul(1u64 << exponent).min(self.backoff_cap.as_nanos());
+        if ceiling == 0 { SimDuration::ZERO } else { SimDuration(rng.random_range(0..=ceiling)) }
+    }
+}
+
+/// One host's DNS cache: when it last resolved the name.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct DnsCache {
+    resolved_at: Option<SimTime>,
+}
+
+impl DnsCache {
+    /// The resolution time the next request carries: the cached one while fresh, otherwise
+    /// now (the name is resolved again).
+    pub fn lookup(&mut self, now: SimTime, policy: &ClientPolicy) -> SimTime {
+        match self.resolved_at {
+            Some(at) if now < at + policy.dns_ttl => at,
+            _ => {
+                self.resolved_at = Some(now);
+                now
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::StreamKey;
+
+    #[test]
+    fn backoff_is_full_jitter_capped() {
+        let policy = ClientConfig { backoff: Duration(SimDuration::from_millis(100)), backoff_cap: Duration(SimDuration::from_secs(1)), ..Default::default() }
+            .build()
+            .unwrap();
+        let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("c");
+        let n = 20_000;
+        for (attempt, ceiling) in [(1u16, 0.1), (2, 0.2), (3, 0.4), (5, 1.0), (40, 1.0)] {
+            let draws: Vec<f64> = (0..n).map(|_| policy.backoff(attempt, &mut rng).as_secs_f64()).collect();
+            let max = draws.iter().cloned().fold(0.0, f64::max);
+            let mean = draws.iter().sum::<f64>() / n as f64;
+            assert!(max <= ceiling + 1e-9, "attempt {attempt}: {max} > {ceiling}");
+            // Uniform on [0, c]: mean c/2, standard error c/√(12n) ≈ 0.002c; allow 0.02c.
+            assert!((mean - ceiling / 2.0).abs() < 0.02 * ceiling, "attempt {attempt}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn dns_cache_expires_after_ttl() {
+        let policy = ClientConfig::default().build().unwrap();
+        let mut cache = DnsCache::default();
+        let t = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        assert_eq!(cache.lookup(t(1), &policy), t(1));
+        assert_eq!(cache.lookup(t(5), &policy), t(1));
+        assert_eq!(cache.lookup(t(6), &policy), t(6), "5 s TTL expired");
+    }
+}
