@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::model::dist::{DistSpec, QuantityKind};
-use crate::model::kinds::ComponentConfig;
 
 use super::ScenarioSpec;
 
@@ -49,8 +48,8 @@ impl FileCache {
     pub fn load_all(&self, spec: &mut ScenarioSpec) -> PathResult<()> {
         for component in &mut spec.components {
             let prefix = format!("component.{}", component.name);
-            match &mut component.config {
-                ComponentConfig::Station(station) => self.dist(&mut station.service, &format!("{prefix}.service"))?,
+            for (field, dist) in component.config.dists_mut() {
+                self.dist(dist, &format!("{prefix}.{field}"))?;
             }
         }
         for (index, fault) in spec.faults.iter_mut().enumerate() {

@@ -21,7 +21,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 pub use doc::{Diagnostic, parse_path};
 use crate::engine::{SimDuration, StreamKey};
 use crate::model::fault::FaultConfig;
-use crate::model::kinds::{COMPONENT_KINDS, ComponentConfig};
+use crate::model::kinds::{BuildContext, COMPONENT_KINDS, ComponentConfig};
 use crate::model::topology::TopologyConfig;
 use crate::model::workload::{Workload, WorkloadConfig};
 use crate::model::world::{RunConfig, World};
@@ -193,10 +193,13 @@ impl ScenarioSpec {
             }
         };
         let mut world = World::new(self.simulation.run_config(), Network::new(&self.topology));
+        let az_by_name = |name: &str| self.topology.az_index(name);
+        let az_count = self.topology.all_azs().len() as u16;
         for component in &self.components {
             let path = format!("component.{}", component.name);
             let az = az_index(&component.az, format!("{path}.az"))?;
-            let built = component.config.build(&component.name, &resolve).map_err(|e| located(&path, e))?;
+            let context = BuildContext { resolve: &resolve, az_index: &az_by_name, own_az: az, az_count };
+            let built = component.config.build(&component.name, &context).map_err(|e| located(&path, e))?;
             let id = world.add(built, key.rng(&component.name));
             world.network_mut().place(id, az);
         }
@@ -214,10 +217,9 @@ impl ScenarioSpec {
             let id = world.add(Box::new(built), key.rng(&workload.name));
             world.network_mut().place(id, az);
         }
-        let az_of = |name: &str| self.topology.az_index(name);
         for (index, fault) in self.faults.iter().enumerate() {
             let path = format!("fault[{index}]");
-            let plan = fault.plan(index, &az_of).map_err(|e| located(&path, e))?;
+            let plan = fault.plan(index, &az_by_name).map_err(|e| located(&path, e))?;
             let target = match &plan.target {
                 Some(name) => Some(resolve(name).ok_or_else(|| {
                     (format!("{path}.target"), format!("no component is called `{name}`"))
