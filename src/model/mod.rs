@@ -7,10 +7,12 @@
 //! the topology), setting a timer for itself, cancelling a timer, drawing random numbers from
 //! its own stream.
 
+pub mod aurora;
 pub mod client;
 pub mod dist;
 pub mod fault;
 pub mod keys;
+pub mod rds;
 pub mod kinds;
 pub mod station;
 pub mod topology;

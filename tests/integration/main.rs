@@ -1,5 +1,8 @@
 //! The integration tests: one binary, one module per area, so CI links once.
 
 mod analytic;
+mod aurora;
 mod cli;
+mod faults;
 mod malformed;
+mod rds;

@@ -1,0 +1,1 @@
+//! Amazon RDS (being written).
