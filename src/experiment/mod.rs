@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::engine::StreamKey;
 use crate::metrics::{Metric, MetricValue, Unit};
-use crate::model::world::{RunOutput, TimeSeries};
+use crate::model::world::{FaultWindow, RunOutput, TimeSeries};
 use crate::scenario::Scenario;
 use stats::estimate;
 
@@ -108,6 +108,9 @@ pub struct PointResult {
     /// Time series averaged across replications (cells with no value in any replication
     /// are NaN).
     pub series: TimeSeries,
+    /// When faults were active in the first replication (scheduled faults are the same in
+    /// every replication; stochastic ones differ), for shading charts.
+    pub fault_windows: Vec<FaultWindow>,
 }
 
 /// The outcome of a whole experiment.
@@ -257,7 +260,8 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
             values: run.metrics.metrics.iter().map(Metric::replication_value).collect(),
         })
         .collect();
-    PointResult { index, params, metrics, histograms, replications, series: mean_series(&runs) }
+    let fault_windows = runs.first().map(|run| run.fault_windows.clone()).unwrap_or_default();
+    PointResult { index, params, metrics, histograms, replications, series: mean_series(&runs), fault_windows }
 }
 
 /// Cell-wise mean of the replications' series, ignoring NaN cells.
