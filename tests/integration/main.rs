@@ -6,3 +6,4 @@ mod cli;
 mod faults;
 mod malformed;
 mod rds;
+mod workloads;
