@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use stratus::experiment::{self, RunOptions};
 use stratus::model::kinds::{KIND_DOCS, kind_doc};
 use stratus::report;
-use stratus::scenario::{Scenario, ScenarioError};
+use stratus::scenario::{Override, Scenario, ScenarioError};
 
 /// stratus: simulate cloud data infrastructure and answer capacity-planning questions.
 #[derive(Parser, Debug)]
@@ -83,13 +83,13 @@ impl CliError {
     }
 }
 
-fn overrides(set: Vec<String>, replications: Option<u32>, seed: Option<u64>) -> Vec<String> {
-    let mut all = set;
+fn overrides(set: &[String], replications: Option<u32>, seed: Option<u64>) -> Vec<Override> {
+    let mut all: Vec<Override> = set.iter().map(|arg| Override::set(arg)).collect();
     if let Some(replications) = replications {
-        all.push(format!("simulation.replications={replications}"));
+        all.push(Override::flag("--replications", "simulation.replications", replications));
     }
     if let Some(seed) = seed {
-        all.push(format!("simulation.seed={seed}"));
+        all.push(Override::flag("--seed", "simulation.seed", seed));
     }
     all
 }
@@ -100,7 +100,7 @@ fn run(command: Command) -> Result<(), CliError> {
             if threads == Some(0) {
                 return Err(CliError::Usage("--threads must be at least 1".into()));
             }
-            let scenario = Scenario::load(&file, &overrides(set, replications, seed))?;
+            let scenario = Scenario::load(&file, &overrides(&set, replications, seed))?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
             let runs: u64 = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).sum();
             eprintln!(
@@ -123,7 +123,7 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Check { file, set } => {
-            let scenario = Scenario::load(&file, &set)?;
+            let scenario = Scenario::load(&file, &overrides(&set, None, None))?;
             println!("{}", scenario.resolved_toml);
             eprintln!("stratus: {} is valid ({} sweep point(s))", file.display(), scenario.points.len());
             Ok(())

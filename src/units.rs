@@ -164,9 +164,13 @@ impl<'de> Deserialize<'de> for Duration {
                 self.visit_i64(value as i64)
             }
             fn visit_f64<E: de::Error>(self, value: f64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    "expected a duration with a unit, such as \"{value}s\", found the bare number {value}"
-                )))
+                if value.is_finite() {
+                    Err(E::custom(format!(
+                        "expected a duration with a unit, such as \"{value}s\", found the bare number {value}"
+                    )))
+                } else {
+                    Err(E::custom(format!("expected a duration such as \"250ms\", found the number {value}")))
+                }
             }
         }
         deserializer.deserialize_any(DurationVisitor)

@@ -41,6 +41,8 @@ impl QuantityKind for Seconds {
     fn from_number(value: f64) -> Result<f64, String> {
         if value == 0.0 {
             Ok(0.0)
+        } else if !value.is_finite() {
+            Err(format!("expected a duration such as \"250ms\", found the number {value}"))
         } else {
             Err(format!(
                 "expected a duration with a unit, such as \"{value}s\" or \"{value}ms\", found the bare number {value}"
@@ -61,7 +63,11 @@ impl QuantityKind for Bytes {
         parse_size(text).map(|bytes| bytes as f64)
     }
     fn from_number(value: f64) -> Result<f64, String> {
-        if value >= 0.0 { Ok(value) } else { Err(format!("a size cannot be negative, found {value}")) }
+        if value.is_finite() && value >= 0.0 {
+            Ok(value)
+        } else {
+            Err(format!("a size must be a finite, non-negative number of bytes, found {value}"))
+        }
     }
     fn format(value: f64) -> String {
         format_size(value.round() as u64)
@@ -209,13 +215,10 @@ impl<K: QuantityKind> DistSpec<K> {
         }))
     }
 
-    /// The empirical-sample file this spec names, if any (for the loader).
-    pub fn file_mut(&mut self) -> Option<(&str, Option<&str>, &mut Option<Arc<[f64]>>)> {
+    /// The table form, if this is one (the loader reads `file` into `samples`).
+    pub fn table_mut(&mut self) -> Option<&mut DistTable<K>> {
         match self {
-            DistSpec::Table(table) => match &table.file {
-                Some(file) => Some((file.as_str(), table.column.as_deref(), &mut table.samples)),
-                None => None,
-            },
+            DistSpec::Table(table) => Some(table),
             DistSpec::Constant(_) => None,
         }
     }
@@ -259,9 +262,10 @@ impl<K: QuantityKind> DistSpec<K> {
             ("file", table.file.is_some()),
             ("column", table.column.is_some()),
         ];
-        check_fields(&format!("a {family} distribution"), allowed, &given)?;
+        let what = format!("{} {family} distribution", super::article(family));
+        check_fields(&what, allowed, &given)?;
         let need = |field: &str, value: Option<f64>| -> Result<f64, SpecError> {
-            value.ok_or_else(|| SpecError::new("", format!("a {family} distribution needs `{field}`")))
+            value.ok_or_else(|| SpecError::new("", format!("{what} needs `{field}`")))
         };
         let positive = |field: &str, value: f64| -> Result<f64, SpecError> {
             if value.is_finite() && value > 0.0 {
@@ -282,13 +286,17 @@ impl<K: QuantityKind> DistSpec<K> {
             "constant" => Dist::Constant(non_negative("value", need("value", q(&table.value))?)?),
             "exponential" => {
                 let mean = positive("mean", need("mean", q(&table.mean))?)?;
-                Dist::Exponential(Exp::new(1.0 / mean).expect("positive rate"), mean)
+                let exp = Exp::new(1.0 / mean).map_err(|e| SpecError::new("mean", format!("invalid exponential mean: {e}")))?;
+                Dist::Exponential(exp, mean)
             }
             "uniform" => {
                 let min = non_negative("min", need("min", q(&table.min))?)?;
                 let max = non_negative("max", need("max", q(&table.max))?)?;
                 if max < min {
-                    return Err(SpecError::new("max", format!("`max` must be at least `min` ({min}), found {max}")));
+                    return Err(SpecError::new(
+                        "max",
+                        format!("`max` must be at least `min` ({}), found {}", K::format(min), K::format(max)),
+                    ));
                 }
                 Dist::Uniform { min, max }
             }
@@ -297,7 +305,11 @@ impl<K: QuantityKind> DistSpec<K> {
                 let cv = positive("cv", need("cv", table.cv)?)?;
                 let sigma2 = (1.0 + cv * cv).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
-                Dist::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("finite parameters"), mean, cv)
+                let lognormal = LogNormal::new(mu, sigma2.sqrt())
+                    .ok()
+                    .filter(|_| mu.is_finite() && sigma2.is_finite())
+                    .ok_or_else(|| SpecError::new("cv", format!("`cv` = {cv} is too large for a lognormal with mean {}", K::format(mean))))?;
+                Dist::LogNormal(lognormal, mean, cv)
             }
             "gamma" => {
                 let mean = positive("mean", need("mean", q(&table.mean))?)?;
@@ -309,7 +321,11 @@ impl<K: QuantityKind> DistSpec<K> {
                     (None, Some(shape)) => positive("shape", shape)?,
                     (None, None) => return Err(SpecError::new("", "a gamma distribution needs `cv` or `shape`")),
                 };
-                Dist::Gamma(Gamma::new(shape, mean / shape).expect("positive parameters"), mean, shape)
+                let gamma = Gamma::new(shape, mean / shape)
+                    .ok()
+                    .filter(|_| shape > 0.0 && (mean / shape).is_finite())
+                    .ok_or_else(|| SpecError::new(if table.cv.is_some() { "cv" } else { "shape" }, format!("the gamma shape {shape} is out of range (from `cv` or `shape`)")))?;
+                Dist::Gamma(gamma, mean, shape)
             }
             "erlang" => {
                 let mean = positive("mean", need("mean", q(&table.mean))?)?;
@@ -318,7 +334,8 @@ impl<K: QuantityKind> DistSpec<K> {
                     return Err(SpecError::new("k", "`k` must be at least 1"));
                 }
                 let k = f64::from(k);
-                Dist::Gamma(Gamma::new(k, mean / k).expect("positive parameters"), mean, k)
+                let gamma = Gamma::new(k, mean / k).map_err(|e| SpecError::new("k", format!("invalid erlang parameters: {e}")))?;
+                Dist::Gamma(gamma, mean, k)
             }
             "pareto" => {
                 let shape = positive("shape", need("shape", table.shape)?)?;
@@ -338,7 +355,8 @@ impl<K: QuantityKind> DistSpec<K> {
                     (None, Some(scale)) => positive("scale", scale)?,
                     (None, None) => return Err(SpecError::new("", "a pareto distribution needs `mean` or `scale`")),
                 };
-                Dist::Pareto(Pareto::new(scale, shape).expect("positive parameters"), scale, shape)
+                let pareto = Pareto::new(scale, shape).map_err(|e| SpecError::new("shape", format!("invalid pareto parameters: {e}")))?;
+                Dist::Pareto(pareto, scale, shape)
             }
             "empirical" => {
                 if table.file.is_none() {

@@ -366,6 +366,11 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+/// "a" or "an" before `word`, for messages ("an exponential distribution").
+pub fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
+}
+
 /// Rejects fields that were given but do not apply to the chosen variant of a table (a
 /// `shape` on an exponential distribution, say), so that typos are not silently ignored.
 /// `given` pairs each optional field's name with whether it was present.

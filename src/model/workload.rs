@@ -111,6 +111,13 @@ pub const WORKLOAD_DOC: KindDoc = KindDoc {
     ],
 };
 
+/// Highest arrival rate: one request per nanosecond, the clock's resolution.
+pub const MAX_RATE: f64 = 1e9;
+
+/// Shortest mean on period of an on/off process (seconds); shorter ones would make the
+/// generator loop through billions of empty cycles.
+const MIN_ON_PERIOD: f64 = 1e-3;
+
 /// Default request size: 1 KiB. Assumption (a typical OLTP row); set `size` to calibrate.
 pub const DEFAULT_REQUEST_SIZE: f64 = 1024.0;
 
@@ -185,7 +192,7 @@ impl ArrivalConfig {
             }
         };
         check_fields(
-            &format!("a {family} arrival process"),
+            &format!("{} {family} arrival process", super::article(family)),
             allowed,
             &[
                 ("rate", self.rate.is_some()),
@@ -202,11 +209,13 @@ impl ArrivalConfig {
         let rate = || -> Result<f64, SpecError> {
             let rate = self
                 .rate
-                .ok_or_else(|| SpecError::new("", format!("a {family} arrival process needs `rate` (requests per second)")))?;
-            if rate.is_finite() && rate > 0.0 {
-                Ok(rate)
-            } else {
+                .ok_or_else(|| SpecError::new("", format!("{} {family} arrival process needs `rate` (requests per second)", super::article(family))))?;
+            if !(rate.is_finite() && rate > 0.0) {
                 Err(SpecError::new("rate", format!("`rate` must be a positive number of requests per second, found {rate}")))
+            } else if rate > MAX_RATE {
+                Err(SpecError::new("rate", format!("`rate` must be at most {MAX_RATE:e} per second (one request per nanosecond, the clock's resolution), found {rate:e}")))
+            } else {
+                Ok(rate)
             }
         };
         Ok(match family {
@@ -216,8 +225,8 @@ impl ArrivalConfig {
                 let on = self.on.as_ref().ok_or_else(|| SpecError::new("", "an onoff process needs `on`"))?;
                 let off = self.off.as_ref().ok_or_else(|| SpecError::new("", "an onoff process needs `off`"))?;
                 let on = on.build().map_err(|e| e.within("on"))?;
-                if on.mean() <= 0.0 {
-                    return Err(SpecError::new("on", "on periods must have a positive mean"));
+                if on.mean() < MIN_ON_PERIOD {
+                    return Err(SpecError::new("on", "on periods must last at least 1ms on average (use `poisson` for a steady stream)"));
                 }
                 Arrivals::OnOff {
                     gaps: exp_gaps(rate()?),
@@ -248,8 +257,11 @@ impl ArrivalConfig {
                 let mut segments = vec![(0.0, rate()?)];
                 for (i, step) in self.steps.iter().flatten().enumerate() {
                     let field = format!("steps[{i}]");
-                    if !(step.rate.is_finite() && step.rate >= 0.0) {
-                        return Err(SpecError::new(format!("{field}.rate"), format!("`rate` must not be negative, found {}", step.rate)));
+                    if !(step.rate.is_finite() && (0.0..=MAX_RATE).contains(&step.rate)) {
+                        return Err(SpecError::new(
+                            format!("{field}.rate"),
+                            format!("`rate` must be between 0 and {MAX_RATE:e} per second, found {}", step.rate),
+                        ));
                     }
                     let at = step.at.secs();
                     if at <= segments.last().map(|s| s.0).unwrap_or(0.0) {
@@ -484,7 +496,7 @@ impl WorkloadConfig {
             None => Dist::Constant(DEFAULT_REQUEST_SIZE),
         };
         if !(0.0..=1.0).contains(&self.write_fraction) {
-            return Err(SpecError::new("write_fraction", format!("must be in [0, 1], found {}", self.write_fraction)));
+            return Err(SpecError::new("write_fraction", format!("`write_fraction` must be in [0, 1], found {}", self.write_fraction)));
         }
         let policy = self.client.build().map_err(|e| e.within("client"))?;
         Ok((mode, keys, size, policy))

@@ -182,7 +182,10 @@ fn set_in_value<'i>(
             }
             set_in_value(item, &segments[1..], value, value_span, path)
         }
-        _ => Err(format!("`{path}`: cannot go inside a {} value", node.get_ref().type_str())),
+        _ => {
+            let kind = node.get_ref().type_str();
+            Err(format!("`{path}`: cannot go inside {} {kind} value", crate::model::article(kind)))
+        }
     }
 }
 
@@ -263,7 +266,14 @@ impl fmt::Display for Diagnostic {
         let gutter = self.line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
-        write!(f, "{:gutter$} | {}{}", "", " ".repeat(self.column - 1), "^".repeat(self.width))?;
+        // Keep tabs before the caret so it lines up under the offending text.
+        let pad: String = self
+            .source_line
+            .chars()
+            .take(self.column - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "{:gutter$} | {pad}{}", "", "^".repeat(self.width))?;
         if let Some(note) = &self.note {
             write!(f, "\n{:gutter$} = note: {note}", "")?;
         }

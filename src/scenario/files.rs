@@ -24,6 +24,12 @@ impl FileCache {
         FileCache { base_dir: base_dir.to_path_buf(), loaded: RefCell::new(HashMap::new()) }
     }
 
+    /// The absolute form of a data-file path, so the resolved scenario works from anywhere.
+    fn absolute(&self, file: &str) -> String {
+        let path = self.base_dir.join(file);
+        std::fs::canonicalize(&path).unwrap_or(path).to_string_lossy().into_owned()
+    }
+
     fn column(&self, file: &str, column: Option<&str>, field: &str) -> PathResult<Arc<[f64]>> {
         let path = self.base_dir.join(file);
         let key = (path.clone(), column.map(str::to_string));
@@ -36,10 +42,11 @@ impl FileCache {
     }
 
     fn dist<K: QuantityKind>(&self, spec: &mut DistSpec<K>, field: &str) -> PathResult<()> {
-        if let Some((file, column, samples)) = spec.file_mut() {
-            let file = file.to_string();
-            let column = column.map(str::to_string);
-            *samples = Some(self.column(&file, column.as_deref(), &format!("{field}.file"))?);
+        if let Some(table) = spec.table_mut() {
+            if let Some(file) = table.file.clone() {
+                table.samples = Some(self.column(&file, table.column.as_deref(), &format!("{field}.file"))?);
+                table.file = Some(self.absolute(&file));
+            }
         }
         Ok(())
     }
@@ -86,6 +93,7 @@ impl FileCache {
                             ));
                         }
                         arrival.times = Some(times);
+                        arrival.file = Some(self.absolute(&file));
                     }
                 }
             }

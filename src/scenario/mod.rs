@@ -25,13 +25,15 @@ use crate::model::kinds::{BuildContext, COMPONENT_KINDS, ComponentConfig};
 use crate::model::topology::TopologyConfig;
 use crate::model::workload::{Workload, WorkloadConfig};
 use crate::model::world::{RunConfig, World};
-use crate::model::{ComponentId, Network, SpecError};
+use crate::model::{ComponentId, Network, SpecError, article};
 use crate::units::Duration;
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
 pub const DEFAULT_REPLICATIONS: u32 = 10;
 /// Default master seed.
 pub const DEFAULT_SEED: u64 = 1;
+/// Most points a sweep grid may have.
+pub const MAX_SWEEP_POINTS: usize = 100_000;
 /// Default number of time-series rows when `sample_interval` is not given.
 pub const DEFAULT_SERIES_ROWS: u64 = 200;
 
@@ -50,11 +52,13 @@ pub enum ScenarioError {
     /// The file (or an override) is invalid; the diagnostic says where.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
-    /// A `--set` argument is malformed.
-    #[error("invalid --set `{arg}`: {message}")]
+    /// A `--set` argument (or a flag that sets a parameter) is malformed.
+    #[error("invalid {flag} `{value}`: {message}")]
     BadOverride {
-        /// The argument.
-        arg: String,
+        /// The flag, e.g. `--set`.
+        flag: String,
+        /// Its value as given.
+        value: String,
         /// What is wrong.
         message: String,
     },
@@ -293,10 +297,40 @@ struct SweepAxis<'i> {
     values: Vec<Spanned<DeValue<'i>>>,
 }
 
-struct Override<'a> {
-    arg: &'a str,
+struct ParsedOverride<'a> {
+    source: &'a Override,
     path: &'a str,
     value: DeValue<'a>,
+}
+
+/// A parameter set from outside the file: `path=value`, and where the user said it (for
+/// messages): `--set path=value`, or a flag such as `--replications 0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    /// `path=value`.
+    pub assignment: String,
+    /// The flag the user typed (`--set`, `--replications`).
+    pub flag: String,
+    /// The flag's value as typed.
+    pub value: String,
+}
+
+impl Override {
+    /// From a `--set path=value` argument.
+    pub fn set(assignment: &str) -> Self {
+        Override { assignment: assignment.to_string(), flag: "--set".into(), value: assignment.to_string() }
+    }
+
+    /// From a command-line flag that sets `path` (e.g. `--replications` sets
+    /// `simulation.replications`).
+    pub fn flag(flag: &str, path: &str, value: impl std::fmt::Display) -> Self {
+        Override { assignment: format!("{path}={value}"), flag: flag.into(), value: value.to_string() }
+    }
+
+    /// How the user wrote it: `--set path=value`, `--replications 0`.
+    pub fn origin(&self) -> String {
+        format!("{} {}", self.flag, self.value)
+    }
 }
 
 /// Where a point's values came from, for notes on diagnostics.
@@ -307,7 +341,7 @@ struct Provenance {
 
 impl Scenario {
     /// Reads and validates the scenario at `path`, applying `overrides` (`"path=value"`).
-    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
         let source = std::fs::read_to_string(path)
             .map_err(|source| ScenarioError::Read { path: path.display().to_string(), source })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -324,7 +358,7 @@ impl Scenario {
         file: &str,
         source: &str,
         base_dir: &Path,
-        overrides: &[String],
+        overrides: &[Override],
     ) -> Result<Scenario, ScenarioError> {
         let diagnose = |span: Range<usize>, message: String| -> ScenarioError {
             ScenarioError::Invalid(Box::new(Diagnostic::new(file, source, span, message)))
@@ -335,15 +369,20 @@ impl Scenario {
 
         // The sweep grid.
         let mut axes: Vec<SweepAxis<'_>> = Vec::new();
+        let mut sweep_span = 0..0;
         if let Some(sweep) = root.get_mut().remove("sweep") {
             let span = sweep.span();
+            sweep_span = span.clone();
             let DeValue::Table(table) = sweep.into_inner() else {
                 return Err(diagnose(span, "`sweep` must be a table of \"parameter.path\" = [values]".into()));
             };
             for (key, values) in table {
                 let key_span = key.span();
                 let path = key.into_inner().to_string();
-                parse_path(&path).map_err(|message| diagnose(key_span.clone(), message))?;
+                let segments = parse_path(&path).map_err(|message| diagnose(key_span.clone(), message))?;
+                if segments.first() == Some(&doc::Segment::Key("sweep".into())) {
+                    return Err(diagnose(key_span, format!("`{path}` points into the sweep itself; sweep keys name parameters such as \"component.app.servers\"")));
+                }
                 let values_span = values.span();
                 let DeValue::Array(items) = values.into_inner() else {
                     return Err(diagnose(values_span, format!("the sweep of `{path}` must be an array of values")));
@@ -357,22 +396,32 @@ impl Scenario {
 
         // Overrides from the command line; an override of a swept parameter replaces the axis.
         let mut parsed_overrides = Vec::new();
-        for arg in overrides {
-            let (path, value) = arg.split_once('=').ok_or_else(|| ScenarioError::BadOverride {
-                arg: arg.clone(),
-                message: "expected PATH=VALUE, e.g. component.app.servers=4".into(),
-            })?;
+        for item in overrides {
+            let bad = |message: String| ScenarioError::BadOverride { flag: item.flag.clone(), value: item.value.clone(), message };
+            let (path, value) = item
+                .assignment
+                .split_once('=')
+                .ok_or_else(|| bad("expected PATH=VALUE, e.g. component.app.servers=4".into()))?;
             let path = path.trim();
-            parse_path(path).map_err(|message| ScenarioError::BadOverride { arg: arg.clone(), message })?;
+            let segments = parse_path(path).map_err(bad)?;
+            if segments.first() == Some(&doc::Segment::Key("sweep".into())) {
+                return Err(bad("the sweep cannot be changed with --set; set the swept parameter itself to fix its value".into()));
+            }
             axes.retain(|axis| axis.path != path);
-            parsed_overrides.push(Override { arg, path, value: doc::parse_override_value(value.trim()) });
+            parsed_overrides.push(ParsedOverride { source: item, path, value: doc::parse_override_value(value.trim()) });
         }
 
         // Expand the grid: row-major, the last axis fastest.
-        let total: usize = axes.iter().map(|axis| axis.values.len()).product();
-        if total > 100_000 {
-            return Err(diagnose(0..0, format!("the sweep has {total} points; at most 100,000 are supported")));
-        }
+        let total = axes
+            .iter()
+            .try_fold(1usize, |total, axis| total.checked_mul(axis.values.len()).filter(|&t| t <= MAX_SWEEP_POINTS));
+        let Some(total) = total else {
+            let sizes: Vec<String> = axes.iter().map(|axis| axis.values.len().to_string()).collect();
+            return Err(diagnose(
+                sweep_span,
+                format!("the sweep grid has {} points; at most 100,000 are supported", sizes.join(" × ")),
+            ));
+        };
         let files = files::FileCache::new(base_dir);
         let (name, description) = (header_name(&root), header_description(&root));
         let mut points = Vec::with_capacity(total);
@@ -401,9 +450,9 @@ impl Scenario {
             };
             for item in &parsed_overrides {
                 let span = doc::set_path(&mut doc, item.path, item.value.clone(), None).map_err(|message| {
-                    ScenarioError::BadOverride { arg: item.arg.to_string(), message }
+                    ScenarioError::BadOverride { flag: item.source.flag.clone(), value: item.source.value.clone(), message }
                 })?;
-                provenance.override_spans.push((span, format!("the value comes from --set {}", item.arg)));
+                provenance.override_spans.push((span, format!("the value comes from {}", item.source.origin())));
             }
             let spec = resolve_point(&doc, &files).map_err(|(span, message)| {
                 let mut diagnostic = Diagnostic::new(file, source, span.clone(), message);
@@ -437,7 +486,11 @@ impl Scenario {
         let resolved_toml = format!(
             "# Resolved by stratus {} from {file}{}\n# Every default is filled in; values given with --set are applied.\n{}",
             env!("CARGO_PKG_VERSION"),
-            if overrides.is_empty() { String::new() } else { format!(" with --set {}", overrides.join(" --set ")) },
+            if overrides.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", overrides.iter().map(Override::origin).collect::<Vec<_>>().join(" "))
+            },
             toml::to_string(&resolved).unwrap_or_default()
         );
         Ok(Scenario {
@@ -475,7 +528,7 @@ fn take_string(table: &mut DeTable<'_>, key: &str, table_span: &Range<usize>, wh
             let span = value.span();
             match value.into_inner() {
                 DeValue::String(text) => Ok(Some((text.to_string(), span))),
-                other => Err((span, format!("`{key}` of a {what} must be a string, found a {}", other.type_str()))),
+                other => Err((span, format!("`{key}` of a {what} must be a string, found {} {}", article(other.type_str()), other.type_str()))),
             }
         }
     }
@@ -504,7 +557,30 @@ fn quoted(items: &[&str]) -> String {
 }
 
 fn toml_error(error: toml::de::Error, fallback: &Range<usize>) -> (Range<usize>, String) {
-    (error.span().unwrap_or(fallback.clone()), error.message().trim_end().to_string())
+    (error.span().unwrap_or(fallback.clone()), humanize(error.message().trim_end()))
+}
+
+/// Replaces Rust type names in serde's messages with what a user writes.
+fn humanize(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, plain) in [
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    while let Some(start) = out.find("expected struct ") {
+        let rest = &out[start + "expected struct ".len()..];
+        let end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        out.replace_range(start..start + "expected struct ".len() + end, "expected a table");
+    }
+    out
 }
 
 fn array_of_tables<'i>(
@@ -520,7 +596,7 @@ fn array_of_tables<'i>(
         .iter()
         .map(|item| match item.get_ref() {
             DeValue::Table(table) => Ok((item.span(), table.clone())),
-            other => Err((item.span(), format!("each `{key}` must be a table, found a {}", other.type_str()))),
+            other => Err((item.span(), format!("each `{key}` must be a table, found {} {}", article(other.type_str()), other.type_str()))),
         })
         .collect()
 }
