@@ -131,6 +131,13 @@ impl Add for SimDuration {
     }
 }
 
+impl AddAssign for SimDuration {
+    #[inline]
+    fn add_assign(&mut self, rhs: SimDuration) {
+        self.0 = self.0.saturating_add(rhs.0);
+    }
+}
+
 impl Sub for SimTime {
     type Output = SimDuration;
     /// Elapsed time; saturates at zero.

@@ -3,6 +3,9 @@
 //! file in the same folder, then a rename), so a reader never sees half a file and an
 //! interrupted run never damages results already on disk.
 
+pub mod charts;
+pub mod html;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -71,7 +74,7 @@ pub fn number(value: f64) -> String {
     if value == 0.0 {
         return "0".into();
     }
-    let formatted = format!("{value:.9e}");
+    let formatted = format!("{value:.8e}");
     let parsed: f64 = formatted.parse().unwrap_or(value);
     let plain = format!("{parsed}");
     if plain.len() <= 16 { plain } else { formatted }
@@ -173,8 +176,23 @@ pub fn timeseries_csv(results: &ExperimentResults) -> Vec<u8> {
     csv_bytes(rows)
 }
 
-/// Writes every output of `results` into `dir`; returns the files written.
-pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+/// The fault windows of the first point as chart shades (scheduled faults are the same at
+/// every point; stochastic ones differ, and the first point's are shown).
+fn shades(results: &ExperimentResults) -> Vec<charts::Shade> {
+    let Some(point) = results.points.first() else { return Vec::new() };
+    let end = point.series.interval.as_secs_f64() * point.series.rows() as f64;
+    point
+        .fault_windows
+        .iter()
+        .map(|window| charts::Shade {
+            start_s: window.start.as_secs_f64(),
+            end_s: window.end.map(|t| t.as_secs_f64()).unwrap_or(end),
+            label: window.label.clone(),
+        })
+        .collect()
+}
+
+fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let mut written = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
@@ -196,7 +214,62 @@ pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -
             put(&format!("histograms/point-{}/{metric}.hdr", point.index), &bytes)?;
         }
     }
+    let charts = charts::write_charts(results, dir, &shades(results))?;
+    for chart in &charts {
+        written.push(chart.svg.clone());
+        written.push(chart.png.clone());
+    }
+    written.push(html::write_report(results, &charts, dir)?);
     Ok(written)
+}
+
+/// Writes every output of `results` into `dir`; returns the files written.
+///
+/// Everything is first written into a staging folder beside `dir`, which then replaces `dir`
+/// whole: a reader never sees a mix of two runs, files of an earlier run with more sweep
+/// points do not linger, and a failure leaves the earlier results untouched. A folder that
+/// exists but does not hold stratus results (no `scenario.resolved.toml`) is never replaced.
+pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let refuse = |message: &str| ReportError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(message.to_string()),
+    };
+    let name = dir.file_name().ok_or_else(|| refuse("the output folder needs a name (not `.` or `/`)"))?;
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if dir.exists() {
+        let is_results = dir.join("scenario.resolved.toml").is_file();
+        let is_empty = std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+        if !is_results && !is_empty {
+            return Err(refuse("it exists and does not hold stratus results; choose another --out"));
+        }
+    }
+    std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+    let tag = format!("{}-{}", name.to_string_lossy(), std::process::id());
+    let staging = parent.join(format!(".{tag}.staging"));
+    let _ = std::fs::remove_dir_all(&staging);
+    let written = match write_into(results, resolved_toml, &staging) {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    if dir.exists() {
+        let old = parent.join(format!(".{tag}.old"));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(io_error(dir))?;
+        if let Err(source) = std::fs::rename(&staging, dir) {
+            let _ = std::fs::rename(&old, dir);
+            return Err(ReportError::Io { path: dir.to_path_buf(), source });
+        }
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&staging, dir).map_err(io_error(dir))?;
+    }
+    Ok(written.into_iter().map(|path| dir.join(path.strip_prefix(&staging).unwrap_or(&path))).collect())
 }
 
 #[cfg(test)]

@@ -803,8 +803,6 @@ fn a_failed_run_leaves_earlier_results_intact() {
 }
 
 #[test]
-#[ignore = "bug: a run into a folder that holds an earlier run's results leaves that run's extra files \
-            (here histograms/point-1/) next to the new summary, which has 1 point"]
 fn a_rerun_into_the_same_folder_leaves_no_stale_points() {
     let dir = TempDir::new("stale");
     let scenario = small_scenario(&dir, "sweep.toml", SWEEP);
