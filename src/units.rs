@@ -118,7 +118,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// Formats a byte count in the largest binary unit that divides it exactly.
 pub fn format_size(bytes: u64) -> String {
     for (unit, factor) in [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= factor && bytes % factor == 0 {
+        if bytes >= factor && bytes.is_multiple_of(factor) {
             return format!("{}{unit}", bytes / factor);
         }
     }

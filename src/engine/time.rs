@@ -162,7 +162,7 @@ impl fmt::Display for SimDuration {
             return write!(f, "0s");
         }
         for (scale, unit) in UNITS {
-            if self.0 % scale == 0 {
+            if self.0.is_multiple_of(scale) {
                 return write!(f, "{}{}", self.0 / scale, unit);
             }
         }

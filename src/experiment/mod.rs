@@ -233,7 +233,7 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
                     }
                 }
                 let merged = merged.expect("at least one replication");
-                let summary = (merged.len() > 0).then(|| percentiles(&merged));
+                let summary = (!merged.is_empty()).then(|| percentiles(&merged));
                 let count = Some(merged.len());
                 histograms.push((metric.name.clone(), merged));
                 (summary, count)

@@ -216,11 +216,14 @@ impl Network {
 
     /// A network where every message arrives instantly (for unit tests of components).
     pub fn instant() -> Self {
-        let mut config = TopologyConfig::default();
-        config.same_az_rtt = Duration(SimDuration::ZERO);
-        config.cross_az_rtt = Duration(SimDuration::ZERO);
-        config.cross_region_rtt = Duration(SimDuration::ZERO);
-        config.azs = vec!["a".into(), "b".into(), "c".into()];
+        let zero = Duration(SimDuration::ZERO);
+        let config = TopologyConfig {
+            same_az_rtt: zero,
+            cross_az_rtt: zero,
+            cross_region_rtt: zero,
+            azs: vec!["a".into(), "b".into(), "c".into()],
+            ..TopologyConfig::default()
+        };
         Network::new(&config)
     }
 

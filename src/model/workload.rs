@@ -375,7 +375,7 @@ impl OutageTracker {
         if let Some(last) = self.last_success {
             let gap = now - last;
             if gap > threshold {
-                self.downtime = self.downtime + gap;
+                self.downtime += gap;
                 self.outages += 1;
                 self.longest = self.longest.max(gap);
             }

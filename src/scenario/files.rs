@@ -13,8 +13,11 @@ use super::ScenarioSpec;
 /// Loads each (file, column) once.
 pub struct FileCache {
     base_dir: PathBuf,
-    loaded: RefCell<HashMap<(PathBuf, Option<String>), Arc<[f64]>>>,
+    loaded: RefCell<HashMap<ColumnKey, Arc<[f64]>>>,
 }
+
+/// A file and the column read from it.
+type ColumnKey = (PathBuf, Option<String>);
 
 type PathResult<T> = Result<T, (String, String)>;
 
@@ -42,11 +45,11 @@ impl FileCache {
     }
 
     fn dist<K: QuantityKind>(&self, spec: &mut DistSpec<K>, field: &str) -> PathResult<()> {
-        if let Some(table) = spec.table_mut() {
-            if let Some(file) = table.file.clone() {
-                table.samples = Some(self.column(&file, table.column.as_deref(), &format!("{field}.file"))?);
-                table.file = Some(self.absolute(&file));
-            }
+        if let Some(table) = spec.table_mut()
+            && let Some(file) = table.file.clone()
+        {
+            table.samples = Some(self.column(&file, table.column.as_deref(), &format!("{field}.file"))?);
+            table.file = Some(self.absolute(&file));
         }
         Ok(())
     }
@@ -83,18 +86,23 @@ impl FileCache {
                 if let Some(off) = &mut arrival.off {
                     self.dist(off, &format!("{prefix}.arrival.off"))?;
                 }
-                if arrival.process == "trace" {
-                    if let Some(file) = arrival.file.clone() {
-                        let times = self.column(&file, arrival.column.as_deref(), &format!("{prefix}.arrival.file"))?;
-                        if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
-                            return Err((
-                                format!("{prefix}.arrival.file"),
-                                format!("trace timestamps must not decrease: row {} ({}) comes after {}", i + 2, times[i + 1], times[i]),
-                            ));
-                        }
-                        arrival.times = Some(times);
-                        arrival.file = Some(self.absolute(&file));
+                if arrival.process == "trace"
+                    && let Some(file) = arrival.file.clone()
+                {
+                    let times = self.column(&file, arrival.column.as_deref(), &format!("{prefix}.arrival.file"))?;
+                    if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
+                        return Err((
+                            format!("{prefix}.arrival.file"),
+                            format!(
+                                "trace timestamps must not decrease: row {} ({}) comes after {}",
+                                i + 2,
+                                times[i + 1],
+                                times[i]
+                            ),
+                        ));
                     }
+                    arrival.times = Some(times);
+                    arrival.file = Some(self.absolute(&file));
                 }
             }
         }
@@ -128,12 +136,17 @@ fn read_column(path: &Path, column: Option<&str>) -> Result<Vec<f64>, String> {
         if is_header {
             if let Some(name) = column.filter(|c| c.parse::<usize>().is_err()) {
                 index = Some(record.iter().position(|cell| cell == name).ok_or_else(|| {
-                    format!("{shown} has no column `{name}` (columns: {})", record.iter().collect::<Vec<_>>().join(", "))
+                    format!(
+                        "{shown} has no column `{name}` (columns: {})",
+                        record.iter().collect::<Vec<_>>().join(", ")
+                    )
                 })?);
             }
             continue;
         }
-        let index = index.ok_or_else(|| format!("{shown} has no header row, so column `{}` cannot be found", column.unwrap_or_default()))?;
+        let index = index.ok_or_else(|| {
+            format!("{shown} has no header row, so column `{}` cannot be found", column.unwrap_or_default())
+        })?;
         let cell = record.get(index).ok_or_else(|| format!("{shown}: row {row_number} has no column {index}"))?;
         let value: f64 = cell.parse().map_err(|_| format!("{shown}: row {row_number}: `{cell}` is not a number"))?;
         if !value.is_finite() || value < 0.0 {
