@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::client::CLIENT_DOC;
 use super::dist::{DistSpec, Seconds};
 use super::fault::FAULT_DOC;
@@ -55,7 +56,10 @@ impl KindConfig for StationConfig {
 
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         let next = match &self.next {
-            Some(next) => Some((context.resolve)(next).ok_or_else(|| SpecError::new("next", format!("no component is called `{next}`")))?),
+            Some(next) => Some(
+                (context.resolve)(next)
+                    .ok_or_else(|| SpecError::new("next", format!("no component is called `{next}`")))?,
+            ),
             None => None,
         };
         Ok(Box::new(Station::new(name, self, next)?))
@@ -70,7 +74,7 @@ macro_rules! component_kinds {
         pub enum ComponentConfig {
             $(
                 #[doc = concat!("`kind = \"", $kind, "\"`.")]
-                $variant($config),
+                $variant(Box<$config>),
             )+
         }
 
@@ -82,7 +86,7 @@ macro_rules! component_kinds {
             /// `az`); `Ok(None)` if the kind is unknown.
             pub fn deserialize_kind<'de, D: Deserializer<'de>>(kind: &str, table: D) -> Result<Option<Self>, D::Error> {
                 Ok(match kind {
-                    $($kind => Some(ComponentConfig::$variant(<$config>::deserialize(table)?)),)+
+                    $($kind => Some(ComponentConfig::$variant(Box::new(<$config>::deserialize(table)?))),)+
                     _ => None,
                 })
             }
@@ -96,13 +100,13 @@ macro_rules! component_kinds {
 
             fn inner(&self) -> &dyn ErasedKind {
                 match self {
-                    $(ComponentConfig::$variant(config) => config,)+
+                    $(ComponentConfig::$variant(config) => config.as_ref(),)+
                 }
             }
 
             fn inner_mut(&mut self) -> &mut dyn ErasedKind {
                 match self {
-                    $(ComponentConfig::$variant(config) => config,)+
+                    $(ComponentConfig::$variant(config) => config.as_mut(),)+
                 }
             }
         }
@@ -111,10 +115,11 @@ macro_rules! component_kinds {
 
 component_kinds! {
     Station(StationConfig) = "station",
+    Aurora(AuroraConfig) = "aurora",
 }
 
 /// Every documented kind and table, for `stratus describe`.
-pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, AURORA_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {

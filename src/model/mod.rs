@@ -180,7 +180,7 @@ pub struct Ctx<'a> {
     now: SimTime,
     me: ComponentId,
     queue: &'a mut EventQueue<Event>,
-    network: &'a Network,
+    network: &'a mut Network,
     /// This component's own random stream.
     pub rng: &'a mut SimRng,
 }
@@ -190,7 +190,7 @@ impl<'a> Ctx<'a> {
     pub fn new(
         me: ComponentId,
         queue: &'a mut EventQueue<Event>,
-        network: &'a Network,
+        network: &'a mut Network,
         rng: &'a mut SimRng,
     ) -> Self {
         Ctx { now: queue.now(), me, queue, network, rng }
@@ -259,6 +259,15 @@ impl<'a> Ctx<'a> {
     /// The network, for mean delays and reachability.
     pub fn network(&self) -> &Network {
         self.network
+    }
+
+    /// Moves this component's network endpoint to AZ `az`: messages sent to it from now on
+    /// travel to (and need to reach) that AZ. A multi-AZ database calls this when its DNS
+    /// name switches to an instance in another AZ, so losing the old AZ no longer cuts
+    /// clients off from the new primary.
+    pub fn move_endpoint(&mut self, az: u16) {
+        let me = self.me;
+        self.network.place(me, az);
     }
 
     /// Replies to `request`'s client with `status` (false if the reply was lost).

@@ -189,7 +189,7 @@ impl World {
         let receivers = if component == ComponentId::WORLD { 0..self.components.len() } else { component.index()..component.index() + 1 };
         for index in receivers {
             let id = ComponentId(index as u32);
-            let mut ctx = Ctx::new(id, &mut self.queue, &self.network, &mut self.rngs[index]);
+            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
             self.components[index].handle(signal, &mut ctx);
         }
         self.active_faults.add(now, if active { 1.0 } else { -1.0 });
@@ -252,7 +252,7 @@ impl World {
 
         for (index, component) in self.components.iter_mut().enumerate() {
             let id = ComponentId(index as u32);
-            let mut ctx = Ctx::new(id, &mut self.queue, &self.network, &mut self.rngs[index]);
+            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
             component.start(&mut ctx);
         }
         let world_timer = |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer { kind, slot: 0, data: 0 }) };
@@ -271,7 +271,7 @@ impl World {
         while let Some(event) = self.queue.pop_until(end) {
             if event.to != ComponentId::WORLD {
                 let index = event.to.index();
-                let mut ctx = Ctx::new(event.to, &mut self.queue, &self.network, &mut self.rngs[index]);
+                let mut ctx = Ctx::new(event.to, &mut self.queue, &mut self.network, &mut self.rngs[index]);
                 self.components[index].handle(event.msg, &mut ctx);
                 continue;
             }

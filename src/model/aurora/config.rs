@@ -1,0 +1,730 @@
+//! The parameters of an `aurora` component: every default in one place, each with its source
+//! (shared/MODELS.md, "Aurora" and "Network"), checked into [`Params`] for the model.
+
+use serde::{Deserialize, Serialize};
+
+use super::storage::STORAGE_AZS;
+use crate::engine::SimDuration;
+use crate::model::dist::{Dist, DistSpec, DistTable, Quantity, Seconds};
+use crate::model::kinds::BuildContext;
+use crate::model::station::MAX_SERVERS;
+use crate::model::{KindDoc, ParamDoc, SpecError};
+use crate::units::{ByteSize, Duration};
+
+/// Most replicas in a cluster: 15 (AUG; shared/MODELS.md "Aurora": "Up to 15 replicas").
+pub const MAX_REPLICAS: u32 = 15;
+/// Lowest promotion priority: tier 15 (AUG, promotion tiers 0–15; 0 is promoted first).
+pub const MAX_TIER: u32 = 15;
+/// Promotion tier of a replica when `priority` does not give one: 1. Assumption (AWS's
+/// console default is tier 1; ties go to the lower replica number here).
+pub const DEFAULT_TIER: u8 = 1;
+/// Size of a protection group, and so of a segment: 10 GB (V17 §2).
+pub const PROTECTION_GROUP_BYTES: u64 = 10_000_000_000;
+/// Default number of protection groups: 10, a 100 GB volume. Assumption; set `volume_size`
+/// or `protection_groups` for your database.
+pub const DEFAULT_PROTECTION_GROUPS: u32 = 10;
+/// Most protection groups: 14,000 (Aurora volumes grow to 128 TiB ≈ 14,000 groups of 10 GB,
+/// AUG); a larger count is a typo.
+pub const MAX_PROTECTION_GROUPS: u32 = 14_000;
+/// Worker slots per instance: 32. Assumption: the vCPUs of an r3.8xlarge, the instance V17
+/// §6.1 measured.
+pub const DEFAULT_WORKERS: u32 = 32;
+/// Mean CPU time of a read: 32 workers / 600,000 reads/s ≈ 53 µs, so 32 workers reach V17
+/// §6.1's ~600k reads/s on an r3.8xlarge. Exponential shape: assumption.
+pub const DEFAULT_READ_SERVICE_SECS: f64 = 32.0 / 600_000.0;
+/// Mean CPU time of a write (before its commit): 32 / 121,000 writes/s ≈ 264 µs, V17 §6.1's
+/// ~121k writes/s on an r3.8xlarge. Exponential shape: assumption.
+pub const DEFAULT_WRITE_SERVICE_SECS: f64 = 32.0 / 121_000.0;
+/// Connections an instance holds at once (queued, in service, waiting for a commit or a
+/// segment read); beyond it requests are rejected: 16,000. Assumption (the order of Aurora
+/// MySQL's `max_connections` on large instances).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16_000;
+/// Fraction of reads the buffer cache answers: 0.95. Assumption; calibrate with the
+/// `BufferCacheHitRatio` CloudWatch metric.
+pub const DEFAULT_CACHE_HIT_RATIO: f64 = 0.95;
+/// Time a re-created (empty) instance takes to warm its cache, ramping the hit ratio
+/// linearly from 0: 5 min. Assumption. Restarts and promoted replicas keep a warm cache
+/// (AUG: the page cache survives a restart; replicas serve reads before promotion).
+pub const DEFAULT_CACHE_WARMUP: SimDuration = SimDuration::from_secs(300);
+/// Mean time a storage segment takes to persist a redo record or serve a page, excluding
+/// the network: 0.5 ms, lognormal with cv 1. Assumption (AWS publishes no per-segment
+/// figure); with the network defaults it gives commits of ~2 ms.
+pub const DEFAULT_SEGMENT_LATENCY_SECS: f64 = 0.5e-3;
+/// Coefficient of variation of the segment latency: 1. Assumption (storage tails are heavy).
+pub const DEFAULT_SEGMENT_LATENCY_CV: f64 = 1.0;
+/// A segment read not answered after this goes to the next segment too (hedge): 5 ms, about
+/// p99.9 of a same-AZ read with the defaults. Assumption: V18 §3.1 describes the retry but
+/// gives no number.
+pub const DEFAULT_READ_HEDGE: SimDuration = SimDuration::from_millis(5);
+/// Effective re-replication rate: 8 Gbit/s, so a 10 GB segment repairs in 10 s (V17 §2.2:
+/// "a 10GB segment can be repaired in 10 seconds on a 10Gbps network link").
+pub const DEFAULT_REPAIR_GBPS: f64 = 8.0;
+/// Mean time from the writer's failure to a replica's promotion and the endpoint's DNS
+/// switch: 40 s, lognormal cv 0.5. With `crash_recovery` (mean 5 s) the total is ~45 s:
+/// 82% under 60 s, 99% under 120 s, 22% under 30 s — AUG: "typically restored in < 120 s,
+/// often < 60 s", ~30 s the optimistic end (shared/MODELS.md "Aurora").
+pub const DEFAULT_FAILOVER_SECS: f64 = 40.0;
+/// Coefficient of variation of the failover time: 0.5. Assumption (fits the AUG ranges).
+pub const DEFAULT_FAILOVER_CV: f64 = 0.5;
+/// Mean crash recovery (redo replay, read quorum per group) before the writer opens: 5 s,
+/// lognormal cv 0.5, 96% under 10 s (V17 §4.3: "generally < 10 s").
+pub const DEFAULT_CRASH_RECOVERY_SECS: f64 = 5.0;
+/// Mean time to re-create a writer when no replica can take over: 6 min, lognormal cv 0.3,
+/// 97% under 10 min (AUG: "typically < 10 min"; shared/MODELS.md "Aurora").
+pub const DEFAULT_RECREATE_SECS: f64 = 360.0;
+/// Mean time a replica takes to apply a shipped redo record after it arrives: 2 ms,
+/// lognormal cv 0.5 — V17's 2.6 ms replica lag at 1k writes/s less the 0.6 ms cross-AZ
+/// one-way delay (shared/MODELS.md "Aurora", "Network"). Not load dependent: V17's 5.4 ms at
+/// 10k writes/s is not reproduced.
+pub const DEFAULT_REPLICA_APPLY_SECS: f64 = 2.0e-3;
+
+/// Where reads go.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// The cluster (writer) endpoint.
+    Writer,
+    /// The reader endpoint: replicas in turn (the writer when no replica is up).
+    Replicas,
+    /// Every up instance in turn, the writer included.
+    RoundRobin,
+}
+
+/// The parameters of an `aurora` component (`[[component]] kind = "aurora"`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuroraConfig {
+    /// Aurora Replicas (0–15).
+    #[serde(default)]
+    pub replicas: u32,
+    /// AZ of each replica, cycled; default: the storage AZs after the writer's, in turn.
+    pub replica_azs: Option<Vec<String>>,
+    /// Promotion tier of each replica (0 = first); missing entries are tier 1.
+    pub priority: Option<Vec<u32>>,
+    /// Worker slots per instance.
+    #[serde(default = "default_workers")]
+    pub workers: u32,
+    /// CPU time of a read on an instance.
+    #[serde(default = "default_read_service")]
+    pub read_service: DistSpec<Seconds>,
+    /// CPU time of a write on the writer, before its commit.
+    #[serde(default = "default_write_service")]
+    pub write_service: DistSpec<Seconds>,
+    /// Most requests waiting for a worker per instance; None = unbounded.
+    pub queue_limit: Option<u64>,
+    /// Requests an instance holds at once; beyond it new ones are rejected.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Fraction of reads answered from the buffer cache.
+    #[serde(default = "default_cache_hit_ratio")]
+    pub cache_hit_ratio: f64,
+    /// Warm-up of a re-created instance's empty cache.
+    #[serde(default = "default_cache_warmup")]
+    pub cache_warmup: Duration,
+    /// `writer`, `replicas` or `round_robin`.
+    #[serde(default = "default_read_routing")]
+    pub read_routing: String,
+    /// Number of 10 GB protection groups (instead of `volume_size`).
+    pub protection_groups: Option<u32>,
+    /// Volume size; groups = ⌈size / 10 GB⌉ (instead of `protection_groups`).
+    pub volume_size: Option<ByteSize>,
+    /// The three AZs holding the segments; default the topology's first three.
+    pub storage_azs: Option<Vec<String>>,
+    /// Time a segment takes to persist a redo record or serve a page (network excluded).
+    #[serde(default = "default_segment_latency")]
+    pub segment_latency: DistSpec<Seconds>,
+    /// Wait before a segment read is also sent to the next segment.
+    #[serde(default = "default_read_hedge")]
+    pub read_hedge: Duration,
+    /// Re-replicate a failed segment (false: it returns only when its fault ends).
+    #[serde(default = "default_true")]
+    pub repair: bool,
+    /// Re-replication rate in Gbit/s.
+    #[serde(default = "default_repair_gbps")]
+    pub repair_gbps: f64,
+    /// Writer failure to promotion of a replica (detection, promotion, DNS switch).
+    #[serde(default = "default_failover_time")]
+    pub failover_time: DistSpec<Seconds>,
+    /// Crash recovery before a new or restarted writer opens.
+    #[serde(default = "default_crash_recovery")]
+    pub crash_recovery: DistSpec<Seconds>,
+    /// Time to re-create a writer when no replica can be promoted.
+    #[serde(default = "default_recreate_time")]
+    pub recreate_time: DistSpec<Seconds>,
+    /// Time a replica takes to apply a redo record.
+    #[serde(default = "default_replica_apply")]
+    pub replica_apply: DistSpec<Seconds>,
+}
+
+fn lognormal(mean: f64, cv: f64) -> DistSpec<Seconds> {
+    DistSpec::Table(Box::new(DistTable {
+        dist: "lognormal".into(),
+        mean: Some(Quantity::new(mean)),
+        value: None,
+        min: None,
+        max: None,
+        cv: Some(cv),
+        shape: None,
+        k: None,
+        scale: None,
+        file: None,
+        column: None,
+        samples: None,
+    }))
+}
+
+fn default_workers() -> u32 {
+    DEFAULT_WORKERS
+}
+fn default_read_service() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_READ_SERVICE_SECS)
+}
+fn default_write_service() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_WRITE_SERVICE_SECS)
+}
+fn default_max_connections() -> u32 {
+    DEFAULT_MAX_CONNECTIONS
+}
+fn default_cache_hit_ratio() -> f64 {
+    DEFAULT_CACHE_HIT_RATIO
+}
+fn default_cache_warmup() -> Duration {
+    Duration(DEFAULT_CACHE_WARMUP)
+}
+fn default_read_routing() -> String {
+    "writer".into()
+}
+fn default_segment_latency() -> DistSpec<Seconds> {
+    lognormal(DEFAULT_SEGMENT_LATENCY_SECS, DEFAULT_SEGMENT_LATENCY_CV)
+}
+fn default_read_hedge() -> Duration {
+    Duration(DEFAULT_READ_HEDGE)
+}
+fn default_true() -> bool {
+    true
+}
+fn default_repair_gbps() -> f64 {
+    DEFAULT_REPAIR_GBPS
+}
+fn default_failover_time() -> DistSpec<Seconds> {
+    lognormal(DEFAULT_FAILOVER_SECS, DEFAULT_FAILOVER_CV)
+}
+fn default_crash_recovery() -> DistSpec<Seconds> {
+    lognormal(DEFAULT_CRASH_RECOVERY_SECS, 0.5)
+}
+fn default_recreate_time() -> DistSpec<Seconds> {
+    lognormal(DEFAULT_RECREATE_SECS, 0.3)
+}
+fn default_replica_apply() -> DistSpec<Seconds> {
+    lognormal(DEFAULT_REPLICA_APPLY_SECS, 0.5)
+}
+
+impl Default for AuroraConfig {
+    fn default() -> Self {
+        AuroraConfig {
+            replicas: 0,
+            replica_azs: None,
+            priority: None,
+            workers: default_workers(),
+            read_service: default_read_service(),
+            write_service: default_write_service(),
+            queue_limit: None,
+            max_connections: default_max_connections(),
+            cache_hit_ratio: default_cache_hit_ratio(),
+            cache_warmup: default_cache_warmup(),
+            read_routing: default_read_routing(),
+            protection_groups: None,
+            volume_size: None,
+            storage_azs: None,
+            segment_latency: default_segment_latency(),
+            read_hedge: default_read_hedge(),
+            repair: true,
+            repair_gbps: default_repair_gbps(),
+            failover_time: default_failover_time(),
+            crash_recovery: default_crash_recovery(),
+            recreate_time: default_recreate_time(),
+            replica_apply: default_replica_apply(),
+        }
+    }
+}
+
+/// `stratus describe aurora`.
+pub const AURORA_DOC: KindDoc = KindDoc {
+    kind: "aurora",
+    summary: "An Aurora cluster: a writer and 0-15 replicas (each a pool of worker slots with \
+              a queue, placed in AZs) over one shared storage volume of 10 GB protection \
+              groups, each with 6 segments, 2 in each of 3 AZs (V17 §2). A write's redo goes \
+              to all 6 segments and commits on the 4th ack (V17 §2.1), so commit latency is \
+              the 4th order statistic of six round trips. Reads hit the cache or read one \
+              up-to-date segment, nearest first, hedging to another if it is slow (V18 §3.1). \
+              Failed segments re-replicate; an AZ loss keeps writes going, AZ + 1 segment \
+              stalls the group's writes (they wait) but loses no data. Writer failure: \
+              failover to the highest-priority replica, or re-creation, then crash recovery \
+              (needs a read quorum per group) and a DNS switch of the cluster endpoint; \
+              clients with a cached old address keep reaching the old writer until their \
+              DNS TTL expires. Replicas get redo shipped from the writer (replica lag). \
+              Instances for faults: `writer` (whichever instance is the writer when the fault \
+              starts), `replica-1`..`replica-N` (by initial role), `segment-<group>-<0..5>` \
+              (segments 0,1 in the first storage AZ, 2,3 the second, 4,5 the third; \
+              `lose_segments` selects `segment-*` by default).",
+    params: &[
+        ParamDoc {
+            name: "az",
+            default: "first AZ",
+            unit: "AZ name",
+            meaning: "the writer's AZ (and where clients reach the cluster)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "replicas",
+            default: "0",
+            unit: "count 0-15",
+            meaning: "Aurora Replicas (readers, failover targets)",
+            source: "AUG; MODELS.md Aurora: up to 15 replicas",
+        },
+        ParamDoc {
+            name: "replica_azs",
+            default: "storage AZs after the writer's, in turn",
+            unit: "list of AZ names (cycled)",
+            meaning: "AZ of replica 1, 2, ...",
+            source: "assumption (spread over AZs)",
+        },
+        ParamDoc {
+            name: "priority",
+            default: "tier 1 each",
+            unit: "list of tiers 0-15",
+            meaning: "promotion tier of replica 1, 2, ...; the lowest tier is promoted, ties to the lower number; the first writer, back as a replica, is tier 1",
+            source: "AUG promotion tiers; default tier 1 is an assumption",
+        },
+        ParamDoc {
+            name: "workers",
+            default: "32",
+            unit: "count",
+            meaning: "worker slots per instance (requests served in parallel)",
+            source: "assumption: vCPUs of the r3.8xlarge of V17 §6.1",
+        },
+        ParamDoc {
+            name: "read_service",
+            default: "exponential, mean 53.3us",
+            unit: "duration distribution",
+            meaning: "CPU time of a read on an instance",
+            source: "32 workers / ~600k reads/s on r3.8xlarge (V17 §6.1); shape assumption",
+        },
+        ParamDoc {
+            name: "write_service",
+            default: "exponential, mean 264us",
+            unit: "duration distribution",
+            meaning: "CPU time of a write on the writer, before its commit (the worker is freed; the commit is asynchronous)",
+            source: "32 workers / ~121k writes/s on r3.8xlarge (V17 §6.1); shape assumption",
+        },
+        ParamDoc {
+            name: "queue_limit",
+            default: "unbounded",
+            unit: "requests",
+            meaning: "most requests waiting for a worker per instance; beyond it: rejected",
+            source: "-",
+        },
+        ParamDoc {
+            name: "max_connections",
+            default: "16000",
+            unit: "requests",
+            meaning: "requests an instance holds at once (queued, in service, awaiting a commit or a segment read); beyond it: rejected",
+            source: "assumption (order of Aurora MySQL max_connections on large instances)",
+        },
+        ParamDoc {
+            name: "cache_hit_ratio",
+            default: "0.95",
+            unit: "fraction",
+            meaning: "reads answered by the buffer cache; the rest read one segment",
+            source: "assumption; calibrate with BufferCacheHitRatio",
+        },
+        ParamDoc {
+            name: "cache_warmup",
+            default: "5m",
+            unit: "duration",
+            meaning: "a re-created writer's hit ratio ramps from 0 over this; restarts and promoted replicas stay warm",
+            source: "assumption (AUG: the page cache survives restarts)",
+        },
+        ParamDoc {
+            name: "read_routing",
+            default: "writer",
+            unit: "writer | replicas | round_robin",
+            meaning: "reads go to the cluster endpoint, the reader endpoint (replicas in turn, the writer if none is up), or every up instance in turn",
+            source: "-",
+        },
+        ParamDoc {
+            name: "protection_groups",
+            default: "10 (a 100 GB volume)",
+            unit: "count",
+            meaning: "10 GB protection groups; a request's group is key mod groups",
+            source: "10 GB per group: V17 §2; the volume size is an assumption",
+        },
+        ParamDoc {
+            name: "volume_size",
+            default: "100GB",
+            unit: "size",
+            meaning: "alternative to protection_groups: groups = ceil(size / 10 GB)",
+            source: "V17 §2 (10 GB groups); size assumption",
+        },
+        ParamDoc {
+            name: "storage_azs",
+            default: "the topology's first 3 AZs",
+            unit: "3 AZ names",
+            meaning: "AZs of the segments, 2 per AZ (needs >= 3 AZs in [topology])",
+            source: "V17 §2",
+        },
+        ParamDoc {
+            name: "segment_latency",
+            default: "lognormal, mean 0.5ms, cv 1",
+            unit: "duration distribution",
+            meaning: "time a segment takes to persist a redo record or serve a page, network excluded; each segment draws its own",
+            source: "assumption (no published figure)",
+        },
+        ParamDoc {
+            name: "read_hedge",
+            default: "5ms",
+            unit: "duration",
+            meaning: "a segment read not answered by then is also sent to the next segment; the slow segment is avoided for 1 s",
+            source: "V18 §3.1 (mechanism); 5 ms is an assumption",
+        },
+        ParamDoc {
+            name: "repair",
+            default: "true",
+            unit: "bool",
+            meaning: "re-replicate a failed segment; false: it returns only when its fault ends",
+            source: "V17 §2.2",
+        },
+        ParamDoc {
+            name: "repair_gbps",
+            default: "8",
+            unit: "Gbit/s",
+            meaning: "re-replication rate: repair time = segment size / rate (10 GB in 10 s)",
+            source: "V17 §2.2: 10 GB segment repaired in ~10 s on a 10 Gbps link",
+        },
+        ParamDoc {
+            name: "failover_time",
+            default: "lognormal, mean 40s, cv 0.5",
+            unit: "duration distribution",
+            meaning: "writer failure to promotion of the best replica and DNS switch (detection + promotion)",
+            source: "AUG: restored < 120 s typically, often < 60 s, ~30 s optimistic; with crash_recovery: 82% < 60 s, 99% < 120 s",
+        },
+        ParamDoc {
+            name: "crash_recovery",
+            default: "lognormal, mean 5s, cv 0.5",
+            unit: "duration distribution",
+            meaning: "recovery before a promoted, restarted or re-created writer opens; starts once every group has a read quorum (3 of 6)",
+            source: "V17 §4.3: generally < 10 s (96% here)",
+        },
+        ParamDoc {
+            name: "recreate_time",
+            default: "lognormal, mean 6m, cv 0.3",
+            unit: "duration distribution",
+            meaning: "re-creating the writer when no replica can be promoted (unless the old one restarts first)",
+            source: "AUG: typically < 10 min (97% here)",
+        },
+        ParamDoc {
+            name: "replica_apply",
+            default: "lognormal, mean 2ms, cv 0.5",
+            unit: "duration distribution",
+            meaning: "a replica's apply time after the redo arrives; lag = network + apply",
+            source: "V17: 2.6 ms lag at 1k writes/s, less 0.6 ms cross-AZ one-way (MODELS.md Network)",
+        },
+    ],
+    metrics: &[
+        "<name>.read_latency, <name>.write_latency (ms): arrival at the cluster to reply (writes: to commit)",
+        "<name>.commit_latency (ms): redo sent to the 4th segment ack",
+        "<name>.replica_lag (ms): writer commit to a replica applying the record",
+        "<name>.throughput, .read_throughput, .write_throughput (per_s): successful replies",
+        "<name>.errors (requests) and <name>.errors.<cause>: instance_down (reached a down instance, e.g. stale DNS to a failed writer: no reply, clients time out), crash_lost (queued or awaiting a commit or read when the instance failed: no reply), read_only (a write reached a reader, e.g. the old writer back as a replica while a client's DNS is stale: unavailable), recovering (writer in crash recovery: unavailable), rejected (queue_limit or max_connections), no_segment (no up-to-date segment answered a read: unavailable)",
+        "<name>.write_unavailability (fraction): time-average share of protection groups without a write quorum (4 of 6), i.e. averaged over groups; with 1 group the fraction of time without one",
+        "<name>.write_unavailability_any (fraction): fraction of time at least one group lacks a write quorum",
+        "<name>.availability (fraction): time-average of (writer open) x (share of groups with a write quorum): the chance a write to a random key can commit",
+        "<name>.quorum_loss_events (events): a group losing its write quorum",
+        "<name>.data_loss_events (events): the surviving copies of a group's latest acknowledged write falling below the read quorum (3)",
+        "<name>.failovers, .writer_restarts, .writer_recreations (events); <name>.failover_downtime (s): total time without an open writer",
+        "<name>.segment_repairs (events), <name>.segments_available (fraction, time-average), <name>.read_hedges (requests), <name>.cache_hit_ratio (fraction)",
+        "<name>.writer.* and <name>.replica-<k>.* : each instance's pool (response_time, wait_time, queue_length, in_system, utilization, throughput, rejected, lost), by initial role",
+        "series: <name>.write_throughput, .read_throughput, .commit_latency_ms, .read_latency_ms, .segments_up (count), .groups_writable (fraction), .writer_up, .replica_lag_ms, .pending_commits, and <name>.writer.* pool series",
+    ],
+};
+
+/// Checked parameters.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// AZ of instance 0 (the first writer).
+    pub writer_az: u16,
+    /// AZ of each replica.
+    pub replica_azs: Vec<u16>,
+    /// Promotion tier of each replica.
+    pub tiers: Vec<u8>,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Read CPU time.
+    pub read_service: Dist,
+    /// Write CPU time.
+    pub write_service: Dist,
+    /// Queue bound per instance.
+    pub queue_limit: Option<u64>,
+    /// Connection bound per instance.
+    pub max_connections: u64,
+    /// Buffer-cache hit ratio.
+    pub cache_hit_ratio: f64,
+    /// Cache warm-up of a new instance.
+    pub cache_warmup: SimDuration,
+    /// Where reads go.
+    pub routing: Routing,
+    /// Protection groups.
+    pub groups: u32,
+    /// Bytes per segment.
+    pub segment_bytes: u64,
+    /// AZs of segments 0–1, 2–3, 4–5.
+    pub storage_azs: [u16; STORAGE_AZS],
+    /// Segment service time.
+    pub segment_latency: Dist,
+    /// Read hedge delay.
+    pub read_hedge: SimDuration,
+    /// Whether failed segments are re-replicated.
+    pub repair: bool,
+    /// Time to re-replicate one segment.
+    pub repair_time: SimDuration,
+    /// Failover time.
+    pub failover_time: Dist,
+    /// Crash recovery time.
+    pub crash_recovery: Dist,
+    /// Writer re-creation time.
+    pub recreate_time: Dist,
+    /// Replica apply time.
+    pub replica_apply: Dist,
+}
+
+impl AuroraConfig {
+    /// Checks the parameters against the topology in `context`.
+    pub fn validate(&self, context: &BuildContext<'_>) -> Result<Params, SpecError> {
+        let dist = |field: &str, spec: &DistSpec<Seconds>| spec.build().map_err(|e| e.within(field));
+        if usize::from(context.az_count) < STORAGE_AZS {
+            return Err(SpecError::new(
+                "kind",
+                format!(
+                    "an Aurora cluster keeps 6 copies of its data, 2 in each of 3 AZs (V17 s2), so [topology] azs must list at least 3 AZs, found {}",
+                    context.az_count
+                ),
+            ));
+        }
+        let az = |field: &str, name: &str| {
+            (context.az_index)(name).ok_or_else(|| SpecError::new(field, format!("unknown availability zone `{name}`")))
+        };
+        let storage_azs = match &self.storage_azs {
+            None => [0, 1, 2],
+            Some(names) => {
+                if names.len() != STORAGE_AZS {
+                    return Err(SpecError::new(
+                        "storage_azs",
+                        format!("give exactly 3 AZs (2 segments in each), found {}", names.len()),
+                    ));
+                }
+                let azs = [az("storage_azs", &names[0])?, az("storage_azs", &names[1])?, az("storage_azs", &names[2])?];
+                if azs[0] == azs[1] || azs[1] == azs[2] || azs[0] == azs[2] {
+                    return Err(SpecError::new("storage_azs", "the 3 storage AZs must be different"));
+                }
+                azs
+            }
+        };
+        if self.replicas > MAX_REPLICAS {
+            return Err(SpecError::new(
+                "replicas",
+                format!("an Aurora cluster has at most {MAX_REPLICAS} replicas, found {}", self.replicas),
+            ));
+        }
+        let replicas = self.replicas as usize;
+        let replica_azs = match &self.replica_azs {
+            Some(names) => {
+                if names.is_empty() {
+                    return Err(SpecError::new("replica_azs", "give at least one AZ (or leave `replica_azs` out)"));
+                }
+                let azs = names.iter().map(|name| az("replica_azs", name)).collect::<Result<Vec<u16>, _>>()?;
+                (0..replicas).map(|k| azs[k % azs.len()]).collect()
+            }
+            None => {
+                let start = storage_azs.iter().position(|&a| a == context.own_az).unwrap_or(0);
+                (1..=replicas).map(|k| storage_azs[(start + k) % STORAGE_AZS]).collect()
+            }
+        };
+        let given = self.priority.as_deref().unwrap_or_default();
+        if let Some(tier) = given.iter().find(|&&tier| tier > MAX_TIER) {
+            return Err(SpecError::new(
+                "priority",
+                format!("promotion tiers go from 0 (first) to {MAX_TIER}, found {tier}"),
+            ));
+        }
+        let tiers = (0..replicas).map(|k| given.get(k).map_or(DEFAULT_TIER, |&t| t as u8)).collect();
+        if self.workers == 0 || self.workers > MAX_SERVERS {
+            return Err(SpecError::new("workers", format!("give 1 to {MAX_SERVERS} workers, found {}", self.workers)));
+        }
+        if self.max_connections == 0 {
+            return Err(SpecError::new("max_connections", "at least 1 connection is needed"));
+        }
+        if !(0.0..=1.0).contains(&self.cache_hit_ratio) {
+            return Err(SpecError::new(
+                "cache_hit_ratio",
+                format!("must be in [0, 1], found {}", self.cache_hit_ratio),
+            ));
+        }
+        let routing = match self.read_routing.as_str() {
+            "writer" => Routing::Writer,
+            "replicas" => Routing::Replicas,
+            "round_robin" => Routing::RoundRobin,
+            other => {
+                return Err(SpecError::new(
+                    "read_routing",
+                    format!("unknown read routing `{other}`, expected `writer`, `replicas` or `round_robin`"),
+                ));
+            }
+        };
+        let (groups, segment_bytes) = match (self.protection_groups, self.volume_size) {
+            (Some(_), Some(_)) => {
+                return Err(SpecError::new(
+                    "volume_size",
+                    "give either `protection_groups` or `volume_size`, not both",
+                ));
+            }
+            (Some(groups), None) => {
+                if groups == 0 || groups > MAX_PROTECTION_GROUPS {
+                    return Err(SpecError::new(
+                        "protection_groups",
+                        format!("give 1 to {MAX_PROTECTION_GROUPS} protection groups (10 GB each), found {groups}"),
+                    ));
+                }
+                (groups, PROTECTION_GROUP_BYTES)
+            }
+            (None, Some(ByteSize(bytes))) => {
+                let groups = bytes.div_ceil(PROTECTION_GROUP_BYTES);
+                if groups == 0 || groups > u64::from(MAX_PROTECTION_GROUPS) {
+                    return Err(SpecError::new(
+                        "volume_size",
+                        format!(
+                            "the volume must be larger than 0 and at most {MAX_PROTECTION_GROUPS} groups of 10 GB, found {groups} groups"
+                        ),
+                    ));
+                }
+                (groups as u32, bytes.div_ceil(groups))
+            }
+            (None, None) => (DEFAULT_PROTECTION_GROUPS, PROTECTION_GROUP_BYTES),
+        };
+        if self.read_hedge.get() == SimDuration::ZERO {
+            return Err(SpecError::new("read_hedge", "the read hedge must be longer than 0"));
+        }
+        if !(self.repair_gbps.is_finite() && self.repair_gbps > 0.0) {
+            return Err(SpecError::new(
+                "repair_gbps",
+                format!("must be a positive number, found {}", self.repair_gbps),
+            ));
+        }
+        let repair_time = SimDuration::from_secs_f64(segment_bytes as f64 * 8.0 / (self.repair_gbps * 1e9));
+        Ok(Params {
+            writer_az: context.own_az,
+            replica_azs,
+            tiers,
+            workers: self.workers,
+            read_service: dist("read_service", &self.read_service)?,
+            write_service: dist("write_service", &self.write_service)?,
+            queue_limit: self.queue_limit,
+            max_connections: u64::from(self.max_connections),
+            cache_hit_ratio: self.cache_hit_ratio,
+            cache_warmup: self.cache_warmup.get(),
+            routing,
+            groups,
+            segment_bytes,
+            storage_azs,
+            segment_latency: dist("segment_latency", &self.segment_latency)?,
+            read_hedge: self.read_hedge.get(),
+            repair: self.repair,
+            repair_time,
+            failover_time: dist("failover_time", &self.failover_time)?,
+            crash_recovery: dist("crash_recovery", &self.crash_recovery)?,
+            recreate_time: dist("recreate_time", &self.recreate_time)?,
+            replica_apply: dist("replica_apply", &self.replica_apply)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(azs: u16) -> impl Fn(&dyn Fn(&BuildContext<'_>)) {
+        move |f: &dyn Fn(&BuildContext<'_>)| {
+            let names = ["a", "b", "c", "d"];
+            let resolve = |_: &str| None;
+            let az_index = |name: &str| names[..azs as usize].iter().position(|n| *n == name).map(|i| i as u16);
+            f(&BuildContext { resolve: &resolve, az_index: &az_index, own_az: 0, az_count: azs })
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_documented() {
+        context(3)(&|ctx| {
+            let params = AuroraConfig::default().validate(ctx).unwrap();
+            assert_eq!(params.groups, DEFAULT_PROTECTION_GROUPS);
+            assert_eq!(params.repair_time, SimDuration::from_secs(10), "10 GB at 8 Gbit/s");
+            assert_eq!(params.storage_azs, [0, 1, 2]);
+        });
+        let toml = toml::to_string(&AuroraConfig::default()).unwrap();
+        for param in AURORA_DOC.params.iter().filter(|p| p.name != "az") {
+            let documented_default = param.name == "replica_azs"
+                || param.name == "priority"
+                || param.name == "queue_limit"
+                || param.name == "protection_groups"
+                || param.name == "volume_size"
+                || param.name == "storage_azs";
+            assert!(documented_default || toml.contains(param.name), "{} missing from {toml}", param.name);
+            assert!(!param.source.is_empty());
+        }
+    }
+
+    #[test]
+    fn replicas_are_placed_and_ranked() {
+        context(3)(&|ctx| {
+            let config = AuroraConfig { replicas: 4, priority: Some(vec![2, 0]), ..AuroraConfig::default() };
+            let params = config.validate(ctx).unwrap();
+            assert_eq!(params.replica_azs, vec![1, 2, 0, 1]);
+            assert_eq!(params.tiers, vec![2, 0, DEFAULT_TIER, DEFAULT_TIER]);
+            let config = AuroraConfig { replicas: 3, replica_azs: Some(vec!["c".into()]), ..AuroraConfig::default() };
+            assert_eq!(config.validate(ctx).unwrap().replica_azs, vec![2, 2, 2]);
+        });
+    }
+
+    #[test]
+    fn impossible_values_name_their_field() {
+        context(3)(&|ctx| {
+            let field = |config: AuroraConfig| config.validate(ctx).unwrap_err().field;
+            assert_eq!(field(AuroraConfig { replicas: 16, ..AuroraConfig::default() }), "replicas");
+            assert_eq!(field(AuroraConfig { priority: Some(vec![16]), ..AuroraConfig::default() }), "priority");
+            assert_eq!(
+                field(AuroraConfig { read_routing: "nearest".into(), ..AuroraConfig::default() }),
+                "read_routing"
+            );
+            assert_eq!(
+                field(AuroraConfig {
+                    storage_azs: Some(vec!["a".into(), "b".into(), "b".into()]),
+                    ..AuroraConfig::default()
+                }),
+                "storage_azs"
+            );
+            assert_eq!(
+                field(AuroraConfig {
+                    protection_groups: Some(2),
+                    volume_size: Some(ByteSize(1)),
+                    ..AuroraConfig::default()
+                }),
+                "volume_size"
+            );
+            let config = AuroraConfig { volume_size: Some(ByteSize(25_000_000_000)), ..AuroraConfig::default() };
+            let params = config.validate(ctx).unwrap();
+            assert_eq!((params.groups, params.segment_bytes), (3, 8_333_333_334));
+        });
+        context(2)(&|ctx| {
+            let error = AuroraConfig::default().validate(ctx).unwrap_err();
+            assert_eq!(error.field, "kind");
+            assert!(error.message.contains("at least 3 AZs, found 2"), "{}", error.message);
+        });
+    }
+}
