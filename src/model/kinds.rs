@@ -10,6 +10,7 @@ use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::client::CLIENT_DOC;
 use super::dist::{DistSpec, Seconds};
 use super::fault::FAULT_DOC;
+use super::rds::{RDS_DOC, RdsConfig};
 use super::station::{STATION_DOC, Station, StationConfig};
 use super::topology::TOPOLOGY_DOC;
 use super::workload::WORKLOAD_DOC;
@@ -115,11 +116,12 @@ macro_rules! component_kinds {
 
 component_kinds! {
     Station(StationConfig) = "station",
+    Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
 }
 
 /// Every documented kind and table, for `stratus describe`.
-pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, AURORA_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+pub const KIND_DOCS: &[KindDoc] = &[STATION_DOC, AURORA_DOC, RDS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {

@@ -1,0 +1,701 @@
+//! The `[[component]] kind = "rds"` table: parameters, documented defaults with their sources,
+//! validation, and the checked [`RdsPlan`] the component is built from.
+//!
+//! Every default names its source (shared/MODELS.md, sections "RDS Multi-AZ", "Read replicas"
+//! and "Network"); where AWS publishes no number the default is marked an assumption, here and
+//! in `stratus describe rds`, so users know which figures to calibrate.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimDuration;
+use crate::model::dist::{Dist, DistSpec, DistTable, Quantity, Seconds};
+use crate::model::kinds::BuildContext;
+use crate::model::station::MAX_SERVERS;
+use crate::model::{KindDoc, ParamDoc, SpecError};
+use crate::units::Duration;
+
+/// Worker slots per DB instance: 16. Assumption (e.g. a 16-vCPU db.r5.4xlarge running one
+/// query per vCPU); AWS publishes no service-time model.
+pub const DEFAULT_WORKERS: u32 = 16;
+/// Connection limit per instance: 1000. Assumption; RDS MySQL derives `max_connections`
+/// from `{DBInstanceClassMemory/12582880}` (about 1,365 on a 16 GiB instance, RDSUG).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1000;
+/// Mean read service time: 0.5 ms, exponential. Assumption; with 16 workers one instance
+/// serves about 32k reads/s.
+pub const DEFAULT_READ_SERVICE_SECS: f64 = 0.5e-3;
+/// Mean write execution time: 1 ms, exponential. Assumption, chosen so one instance sustains
+/// the 10k writes/s of the MySQL primary in V17 Table 4 (16 workers: 16k writes/s).
+pub const DEFAULT_WRITE_SERVICE_SECS: f64 = 1e-3;
+/// Mean time for a standby to persist one replicated write before acknowledging it: 0.5 ms,
+/// exponential. Assumption (a sub-millisecond EBS write; MODELS.md: "AWS gives no number").
+pub const DEFAULT_STANDBY_APPLY_SECS: f64 = 0.5e-3;
+/// Mean time for a read replica (or a readable cluster standby) to apply one write, single
+/// threaded: 1/3750 s ≈ 0.267 ms, exponential (μ = 3,750 writes/s). Assumption fitted to V17
+/// Table 4 (MySQL replica lag < 1 s at 1k writes/s, ~60 s at 5k, ~300 s at 10k): a backlog
+/// growing at λ/μ − 1 seconds of lag per second gives 60 s and 300 s after the same 180 s
+/// run only for μ = 3,750/s; at 1k writes/s the M/M/1 lag is 1/(μ − λ) = 0.36 ms.
+pub const DEFAULT_APPLY_SECS: f64 = 1.0 / 3750.0;
+/// Multi-AZ DB instance failover, each of detection, promotion and DNS switch uniform on
+/// [20 s, 40 s]: the sum spans 60–120 s, "typically 60–120 s end to end" (RDSUG, Multi-AZ
+/// DB instance; shared/MODELS.md). The equal three-way split is an assumption.
+pub const INSTANCE_FAILOVER_PHASE_SECS: (f64, f64) = (20.0, 40.0);
+/// Multi-AZ DB cluster failure detection: uniform on [5 s, 15 s]. With promotion [3 s, 10 s]
+/// and DNS switch [2 s, 10 s] the sum spans 10–35 s: "typically under 35 s" (RDSUG, Multi-AZ
+/// DB cluster; shared/MODELS.md). The split is an assumption.
+pub const CLUSTER_DETECTION_SECS: (f64, f64) = (5.0, 15.0);
+/// Multi-AZ DB cluster promotion: uniform on [3 s, 10 s] (see [`CLUSTER_DETECTION_SECS`]).
+pub const CLUSTER_PROMOTION_SECS: (f64, f64) = (3.0, 10.0);
+/// Multi-AZ DB cluster DNS switch: uniform on [2 s, 10 s] (see [`CLUSTER_DETECTION_SECS`]).
+pub const CLUSTER_DNS_SECS: (f64, f64) = (2.0, 10.0);
+/// Replacement of a failed instance that has no standby to fail over to (Single-AZ): uniform
+/// on [5 min, 10 min]. Assumption: AWS publishes no figure for RDS; by analogy with Aurora,
+/// whose writer without a replica "is recreated, typically < 10 min" (AUG; shared/MODELS.md).
+pub const REPLACEMENT_SECS: (f64, f64) = (300.0, 600.0);
+/// Resynchronisation of a recovered instance before it is an in-sync standby again (or a
+/// caught-up replica): uniform on [2 min, 10 min]. Assumption; AWS publishes no figure (it
+/// depends on the volume of changes to copy).
+pub const RESYNC_SECS: (f64, f64) = (120.0, 600.0);
+/// Promotion of a read replica to a standalone primary: uniform on [2 min, 5 min]. "A few
+/// minutes" (reboot) per shared/MODELS.md, "Read replicas"; the range is an assumption.
+pub const REPLICA_PROMOTION_SECS: (f64, f64) = (120.0, 300.0);
+/// RDS Proxy's wait for a free database connection before it fails a request: 120 s, the
+/// default `ConnectionBorrowTimeout` (RDSUG, RDS Proxy target group settings; not yet in
+/// shared/MODELS.md).
+pub const DEFAULT_PROXY_BORROW_TIMEOUT: SimDuration = SimDuration::from_secs(120);
+/// Most read replicas: 15 (MySQL, MariaDB, PostgreSQL; 5 for Oracle and SQL Server —
+/// shared/MODELS.md, "Read replicas").
+pub const MAX_REPLICAS: u32 = 15;
+
+/// How the database is deployed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Deployment {
+    /// One primary and one non-readable standby in another AZ, synchronous replication.
+    MultiAzInstance,
+    /// One writer and two readable standbys in three AZs, semi-synchronous replication.
+    MultiAzCluster,
+    /// One instance, no standby.
+    SingleAz,
+}
+
+impl Deployment {
+    /// The name used in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deployment::MultiAzInstance => "multi_az_instance",
+            Deployment::MultiAzCluster => "multi_az_cluster",
+            Deployment::SingleAz => "single_az",
+        }
+    }
+
+    /// Number of standbys.
+    pub fn standbys(self) -> usize {
+        match self {
+            Deployment::MultiAzInstance => 1,
+            Deployment::MultiAzCluster => 2,
+            Deployment::SingleAz => 0,
+        }
+    }
+}
+
+/// Where reads go.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReadRouting {
+    /// Every read on the primary.
+    Primary,
+    /// A reader chosen uniformly at random.
+    Random,
+    /// Readers in turn.
+    RoundRobin,
+    /// The reader with the fewest requests queued or in service.
+    LeastLoaded,
+}
+
+/// The parameters of an `rds` component.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RdsConfig {
+    /// `multi_az_instance` (default), `multi_az_cluster` or `single_az`.
+    #[serde(default = "default_deployment")]
+    pub deployment: String,
+    /// AZ of the standby (multi_az_instance); default the AZ after the primary's.
+    pub standby_az: Option<String>,
+    /// AZs of the two standbys (multi_az_cluster); default the two AZs after the writer's.
+    pub standby_azs: Option<Vec<String>>,
+    /// Worker slots per instance (parallel queries).
+    #[serde(default = "default_workers")]
+    pub workers: u32,
+    /// Connections per instance (in service + waiting); beyond it requests are rejected.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Service time of a read.
+    #[serde(default = "default_read_service")]
+    pub read_service: DistSpec<Seconds>,
+    /// Execution time of a write on the primary.
+    #[serde(default = "default_write_service")]
+    pub write_service: DistSpec<Seconds>,
+    /// Time for a standby to persist a replicated write before acknowledging it.
+    #[serde(default = "default_standby_apply")]
+    pub standby_apply: DistSpec<Seconds>,
+    /// Time for a replica (or readable cluster standby) to apply one write, single threaded.
+    #[serde(default = "default_apply")]
+    pub apply: DistSpec<Seconds>,
+    /// Time to detect a failed primary (default by deployment).
+    pub detection: Option<DistSpec<Seconds>>,
+    /// Time to promote the standby (default by deployment).
+    pub promotion: Option<DistSpec<Seconds>>,
+    /// Time from promotion to the DNS record pointing at the new primary (default by
+    /// deployment).
+    pub dns_switch: Option<DistSpec<Seconds>>,
+    /// Time to replace a failed instance when there is nothing to fail over to.
+    #[serde(default = "default_replacement")]
+    pub replacement: DistSpec<Seconds>,
+    /// Time for a recovered instance to resynchronise before rejoining.
+    #[serde(default = "default_resync")]
+    pub resync: DistSpec<Seconds>,
+    /// Time to promote a read replica when the primary is lost without a standby.
+    #[serde(default = "default_replica_promotion")]
+    pub replica_promotion: DistSpec<Seconds>,
+    /// Clients connect through RDS Proxy.
+    #[serde(default)]
+    pub proxy: bool,
+    /// AZ of the proxy (default the primary's).
+    pub proxy_az: Option<String>,
+    /// Database connections the proxy may hold (default `max_connections`).
+    pub proxy_max_connections: Option<u32>,
+    /// How long a request may wait in the proxy for a connection (default 120 s).
+    pub proxy_borrow_timeout: Option<Duration>,
+    /// Number of read replicas (0..=15).
+    #[serde(default)]
+    pub replicas: u32,
+    /// AZ of each replica (default spread over the AZs after the primary's).
+    pub replica_azs: Option<Vec<String>>,
+    /// `primary`, `random`, `round_robin` or `least_loaded`.
+    pub read_routing: Option<String>,
+}
+
+fn default_deployment() -> String {
+    Deployment::MultiAzInstance.as_str().to_string()
+}
+fn default_workers() -> u32 {
+    DEFAULT_WORKERS
+}
+fn default_max_connections() -> u32 {
+    DEFAULT_MAX_CONNECTIONS
+}
+fn default_read_service() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_READ_SERVICE_SECS)
+}
+fn default_write_service() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_WRITE_SERVICE_SECS)
+}
+fn default_standby_apply() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_STANDBY_APPLY_SECS)
+}
+fn default_apply() -> DistSpec<Seconds> {
+    DistSpec::exponential(DEFAULT_APPLY_SECS)
+}
+fn default_replacement() -> DistSpec<Seconds> {
+    uniform(REPLACEMENT_SECS)
+}
+fn default_resync() -> DistSpec<Seconds> {
+    uniform(RESYNC_SECS)
+}
+fn default_replica_promotion() -> DistSpec<Seconds> {
+    uniform(REPLICA_PROMOTION_SECS)
+}
+
+/// A uniform distribution on `[min, max]` seconds.
+pub fn uniform((min, max): (f64, f64)) -> DistSpec<Seconds> {
+    DistSpec::Table(Box::new(DistTable {
+        dist: "uniform".into(),
+        mean: None,
+        value: None,
+        min: Some(Quantity::new(min)),
+        max: Some(Quantity::new(max)),
+        cv: None,
+        shape: None,
+        k: None,
+        scale: None,
+        file: None,
+        column: None,
+        samples: None,
+    }))
+}
+
+/// `stratus describe rds`.
+pub const RDS_DOC: KindDoc = KindDoc {
+    kind: "rds",
+    summary: "Amazon RDS. Every instance is a ServerPool (`workers` slots, read/write service \
+              times, `max_connections`), so load raises latency. multi_az_instance: a write \
+              commits after the standby in another AZ persisted it (synchronous, one cross-AZ \
+              round trip); multi_az_cluster: writer + 2 readable standbys, commit on the first \
+              standby ack (semi-synchronous); single_az: no standby, a failed instance is \
+              replaced. Failover = detection + promotion + DNS switch; clients keep the old \
+              address until their DNS cache expires (a request reaching a failed instance is \
+              lost, one reaching the old primary back as a standby is refused at once with \
+              `unavailable`). `proxy = true` puts RDS Proxy in front: it pools connections \
+              (queueing when full) and reconnects to the new primary as soon as promotion ends, \
+              skipping the DNS wait. Read replicas apply the primary's committed writes in \
+              order through a single-threaded apply queue, so lag grows with the write rate. \
+              Fault instances: `primary`, `standby` (or `standby-1`, `standby-2`), \
+              `replica-1`..; each names whoever holds that role when the fault starts.",
+    params: &[
+        ParamDoc {
+            name: "deployment",
+            default: "multi_az_instance",
+            unit: "name",
+            meaning: "multi_az_instance | multi_az_cluster | single_az",
+            source: "RDSUG deployment options; shared/MODELS.md",
+        },
+        ParamDoc {
+            name: "standby_az",
+            default: "the AZ after the primary's",
+            unit: "AZ name",
+            meaning: "standby AZ (multi_az_instance); must differ from the primary's",
+            source: "-",
+        },
+        ParamDoc {
+            name: "standby_azs",
+            default: "the two AZs after the writer's",
+            unit: "two AZ names",
+            meaning: "standby AZs (multi_az_cluster: 3 AZs in all)",
+            source: "RDSUG Multi-AZ DB cluster: writer + 2 readable standbys in 3 AZs",
+        },
+        ParamDoc {
+            name: "workers",
+            default: "16",
+            unit: "count",
+            meaning: "worker slots per instance (servers of its ServerPool)",
+            source: "assumption (one query per vCPU of a 16-vCPU instance)",
+        },
+        ParamDoc {
+            name: "max_connections",
+            default: "1000",
+            unit: "connections",
+            meaning: "requests in service + waiting per instance; beyond it `rejected` (too many connections)",
+            source: "assumption (MySQL default is DBInstanceClassMemory/12582880, ~1365 at 16 GiB, RDSUG)",
+        },
+        ParamDoc {
+            name: "read_service",
+            default: "exponential, mean 0.5ms",
+            unit: "duration distribution",
+            meaning: "service time of a read",
+            source: "assumption (32k reads/s per instance with 16 workers)",
+        },
+        ParamDoc {
+            name: "write_service",
+            default: "exponential, mean 1ms",
+            unit: "duration distribution",
+            meaning: "execution time of a write on the primary",
+            source: "assumption (16k writes/s, above the 10k writes/s MySQL primary of V17 Table 4)",
+        },
+        ParamDoc {
+            name: "standby_apply",
+            default: "exponential, mean 0.5ms",
+            unit: "duration distribution",
+            meaning: "time for a standby to persist a replicated write before its ack (writes in parallel)",
+            source: "assumption (AWS gives no number; shared/MODELS.md)",
+        },
+        ParamDoc {
+            name: "apply",
+            default: "exponential, mean 0.2667ms (1/3750 s)",
+            unit: "duration distribution",
+            meaning: "time for a replica or readable cluster standby to apply one write; single-threaded FIFO, so lag is an M/M/1 sojourn",
+            source: "assumption fitted to V17 Table 4 (lag < 1 s at 1k, ~60 s at 5k, ~300 s at 10k writes/s => capacity 3750 writes/s)",
+        },
+        ParamDoc {
+            name: "detection",
+            default: "uniform 20s-40s (cluster: 5s-15s)",
+            unit: "duration distribution",
+            meaning: "time to detect a failed primary",
+            source: "sum with promotion and dns_switch = 60-120 s typical (RDSUG Multi-AZ DB instance); cluster < 35 s (RDSUG Multi-AZ DB cluster); split is an assumption",
+        },
+        ParamDoc {
+            name: "promotion",
+            default: "uniform 20s-40s (cluster: 3s-10s)",
+            unit: "duration distribution",
+            meaning: "time to promote the standby (a cluster standby also applies its backlog first)",
+            source: "as detection",
+        },
+        ParamDoc {
+            name: "dns_switch",
+            default: "uniform 20s-40s (cluster: 2s-10s)",
+            unit: "duration distribution",
+            meaning: "time until the endpoint's DNS record names the new primary; clients then wait for their cache (client.dns_ttl)",
+            source: "as detection",
+        },
+        ParamDoc {
+            name: "replacement",
+            default: "uniform 5m-10m",
+            unit: "duration distribution",
+            meaning: "time to replace a failed primary that has no in-sync standby or replica to promote (Single-AZ; sooner if the instance comes back by itself); storage survives, so no data loss",
+            source: "assumption (Aurora writer re-creation typically < 10 min, AUG)",
+        },
+        ParamDoc {
+            name: "resync",
+            default: "uniform 2m-10m",
+            unit: "duration distribution",
+            meaning: "time for a recovered instance to resynchronise and rejoin as standby (or replica)",
+            source: "assumption",
+        },
+        ParamDoc {
+            name: "replica_promotion",
+            default: "uniform 2m-5m",
+            unit: "duration distribution",
+            meaning: "promotion of the most up-to-date replica when the primary fails with no in-sync standby (abandoned if the primary comes back first); commits it had not received are lost",
+            source: "\"a few minutes\" (shared/MODELS.md, Read replicas); range an assumption",
+        },
+        ParamDoc {
+            name: "proxy",
+            default: "false",
+            unit: "bool",
+            meaning: "clients connect through RDS Proxy",
+            source: "-",
+        },
+        ParamDoc {
+            name: "proxy_az",
+            default: "the primary's AZ",
+            unit: "AZ name",
+            meaning: "where clients connect to the proxy; it is always up (if its AZ is lost it carries on from the primary's AZ)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "proxy_max_connections",
+            default: "max_connections",
+            unit: "connections",
+            meaning: "database connections the proxy holds; further requests queue in the proxy",
+            source: "RDS Proxy MaxConnectionsPercent default 100 (RDSUG); not in shared/MODELS.md",
+        },
+        ParamDoc {
+            name: "proxy_borrow_timeout",
+            default: "120s",
+            unit: "duration",
+            meaning: "longest wait in the proxy for a connection, then `unavailable`",
+            source: "RDS Proxy ConnectionBorrowTimeout default (RDSUG); not in shared/MODELS.md",
+        },
+        ParamDoc {
+            name: "replicas",
+            default: "0",
+            unit: "count (0-15)",
+            meaning: "asynchronous read replicas",
+            source: "up to 15 (MySQL, MariaDB, PostgreSQL; shared/MODELS.md)",
+        },
+        ParamDoc {
+            name: "replica_azs",
+            default: "spread over the AZs after the primary's",
+            unit: "AZ names",
+            meaning: "AZ of each replica",
+            source: "-",
+        },
+        ParamDoc {
+            name: "read_routing",
+            default: "primary (round_robin with replicas)",
+            unit: "name",
+            meaning: "primary | random | round_robin | least_loaded over replicas and readable cluster standbys",
+            source: "assumption",
+        },
+    ],
+    metrics: &[
+        "<name>.read_latency, <name>.write_latency (ms): arrival at the component (or proxy) to reply",
+        "<name>.commit_latency (ms): end of a write's execution to its commit (replication wait)",
+        "<name>.throughput, <name>.write_throughput (per_s): successful replies per second",
+        "<name>.errors.too_many_connections, .errors.unavailable, .errors.proxy_timeout (requests): refusals by cause",
+        "<name>.lost (requests): requests that reached a failed instance (clients time out)",
+        "<name>.stale_dns_requests (requests): requests sent to the address of an earlier primary",
+        "<name>.availability (fraction): time-average of `writable` (writes can commit through the clients' endpoint)",
+        "<name>.failovers (events), <name>.failover_downtime (s, mean per failover), <name>.failover_downtime_max (s): failure to writes served again (DNS switch; proxy: promotion)",
+        "<name>.lost_in_flight (requests): transactions lost with a failed primary",
+        "<name>.lost_commits (requests): acknowledged commits missing on the new primary (data loss)",
+        "<name>.replica_lag (ms): commit on the primary to apply on a replica",
+        "<name>.stale_reads (fraction), <name>.staleness (ms): reads on replicas/standbys that missed the key's latest commit, and now - that commit's time",
+        "<name>.standby_detached, .replica_promotions, .replacements, .restarts (events)",
+        "<name>.primary.* : the ServerPool metrics of the instance that is primary at the end",
+        "series: <name>.writable, .write_throughput, .read_throughput, .replica_lag_ms, .stale_read_fraction, .proxy_queue",
+    ],
+};
+
+/// The checked parameters of an `rds` component.
+#[derive(Clone, Debug)]
+pub struct RdsPlan {
+    /// Deployment.
+    pub deployment: Deployment,
+    /// AZ of the primary, then of each standby, then of each replica.
+    pub azs: Vec<u16>,
+    /// Worker slots per instance.
+    pub workers: u32,
+    /// Waiting places per instance (`max_connections − workers`).
+    pub queue_limit: u64,
+    /// Read service time.
+    pub read_service: Dist,
+    /// Write execution time.
+    pub write_service: Dist,
+    /// Standby persist time.
+    pub standby_apply: Dist,
+    /// Replica apply time.
+    pub apply: Dist,
+    /// Failure detection time.
+    pub detection: Dist,
+    /// Standby promotion time.
+    pub promotion: Dist,
+    /// DNS switch time.
+    pub dns_switch: Dist,
+    /// Replacement time.
+    pub replacement: Dist,
+    /// Resynchronisation time.
+    pub resync: Dist,
+    /// Replica promotion time.
+    pub replica_promotion: Dist,
+    /// The proxy, if any: AZ, connections, borrow timeout.
+    pub proxy: Option<(u16, u32, SimDuration)>,
+    /// Number of replicas.
+    pub replicas: usize,
+    /// Read routing.
+    pub read_routing: ReadRouting,
+}
+
+fn dist(spec: &DistSpec<Seconds>, field: &str) -> Result<Dist, SpecError> {
+    spec.build().map_err(|e| e.within(field))
+}
+
+impl RdsConfig {
+    /// Every duration distribution with its field path (for empirical sample files).
+    pub fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
+        let mut out: Vec<(String, &mut DistSpec<Seconds>)> = vec![
+            ("read_service".into(), &mut self.read_service),
+            ("write_service".into(), &mut self.write_service),
+            ("standby_apply".into(), &mut self.standby_apply),
+            ("apply".into(), &mut self.apply),
+            ("replacement".into(), &mut self.replacement),
+            ("resync".into(), &mut self.resync),
+            ("replica_promotion".into(), &mut self.replica_promotion),
+        ];
+        for (field, spec) in [
+            ("detection", &mut self.detection),
+            ("promotion", &mut self.promotion),
+            ("dns_switch", &mut self.dns_switch),
+        ] {
+            if let Some(spec) = spec.as_mut() {
+                out.push((field.into(), spec));
+            }
+        }
+        out
+    }
+
+    /// Checks every parameter against the topology and builds the plan.
+    pub fn plan(&self, context: &BuildContext<'_>) -> Result<RdsPlan, SpecError> {
+        let deployment = match self.deployment.as_str() {
+            "multi_az_instance" => Deployment::MultiAzInstance,
+            "multi_az_cluster" => Deployment::MultiAzCluster,
+            "single_az" => Deployment::SingleAz,
+            other => {
+                return Err(SpecError::new(
+                    "deployment",
+                    format!(
+                        "unknown deployment `{other}`, expected one of `multi_az_instance`, `multi_az_cluster`, `single_az`"
+                    ),
+                ));
+            }
+        };
+        let own = context.own_az;
+        let az_count = context.az_count;
+        let az = |name: &str, field: &str| -> Result<u16, SpecError> {
+            (context.az_index)(name).ok_or_else(|| SpecError::new(field, format!("unknown availability zone `{name}`")))
+        };
+        let next_az = |k: u16| (own + k) % az_count.max(1);
+
+        let mut azs = vec![own];
+        match deployment {
+            Deployment::MultiAzInstance => {
+                if self.standby_azs.is_some() {
+                    return Err(SpecError::new(
+                        "standby_azs",
+                        "`standby_azs` applies to deployment = \"multi_az_cluster\"; a multi_az_instance has one `standby_az`",
+                    ));
+                }
+                let standby = match &self.standby_az {
+                    Some(name) => az(name, "standby_az")?,
+                    None => {
+                        if az_count < 2 {
+                            return Err(SpecError::new(
+                                "deployment",
+                                "a multi_az_instance needs a second AZ for its standby, but [topology] has 1 AZ (add AZs, e.g. azs = [\"a\", \"b\"], or use deployment = \"single_az\")",
+                            ));
+                        }
+                        next_az(1)
+                    }
+                };
+                if standby == own {
+                    return Err(SpecError::new("standby_az", "the standby must be in a different AZ from the primary"));
+                }
+                azs.push(standby);
+            }
+            Deployment::MultiAzCluster => {
+                if self.standby_az.is_some() {
+                    return Err(SpecError::new(
+                        "standby_az",
+                        "`standby_az` applies to deployment = \"multi_az_instance\"; a multi_az_cluster has two `standby_azs`",
+                    ));
+                }
+                let standbys = match &self.standby_azs {
+                    Some(names) => {
+                        if names.len() != 2 {
+                            return Err(SpecError::new(
+                                "standby_azs",
+                                format!("a multi_az_cluster has exactly 2 standbys, found {} AZs", names.len()),
+                            ));
+                        }
+                        vec![az(&names[0], "standby_azs")?, az(&names[1], "standby_azs")?]
+                    }
+                    None => {
+                        if az_count < 3 {
+                            return Err(SpecError::new(
+                                "deployment",
+                                format!(
+                                    "a multi_az_cluster spans 3 AZs, but [topology] has {az_count} (add AZs or use another deployment)"
+                                ),
+                            ));
+                        }
+                        vec![next_az(1), next_az(2)]
+                    }
+                };
+                if standbys.contains(&own) || standbys[0] == standbys[1] {
+                    return Err(SpecError::new(
+                        "standby_azs",
+                        "the writer and its two standbys must be in 3 different AZs",
+                    ));
+                }
+                azs.extend(standbys);
+            }
+            Deployment::SingleAz => {
+                if self.standby_az.is_some() {
+                    return Err(SpecError::new("standby_az", "a single_az deployment has no standby"));
+                }
+                if self.standby_azs.is_some() {
+                    return Err(SpecError::new("standby_azs", "a single_az deployment has no standby"));
+                }
+            }
+        }
+
+        if self.workers == 0 || self.workers > MAX_SERVERS {
+            return Err(SpecError::new(
+                "workers",
+                format!("`workers` must be in 1..={MAX_SERVERS}, found {}", self.workers),
+            ));
+        }
+        if self.max_connections < self.workers {
+            return Err(SpecError::new(
+                "max_connections",
+                format!("`max_connections` ({}) must be at least `workers` ({})", self.max_connections, self.workers),
+            ));
+        }
+        if self.replicas > MAX_REPLICAS {
+            return Err(SpecError::new(
+                "replicas",
+                format!("at most {MAX_REPLICAS} read replicas, found {}", self.replicas),
+            ));
+        }
+        let replicas = self.replicas as usize;
+        match &self.replica_azs {
+            Some(names) => {
+                if names.len() != replicas {
+                    return Err(SpecError::new(
+                        "replica_azs",
+                        format!("{} AZs given for {replicas} replicas; give one per replica", names.len()),
+                    ));
+                }
+                for name in names {
+                    azs.push(az(name, "replica_azs")?);
+                }
+            }
+            None => azs.extend((0..replicas).map(|i| next_az(1 + i as u16))),
+        }
+
+        let has_readers = replicas > 0 || deployment == Deployment::MultiAzCluster;
+        let read_routing = match self.read_routing.as_deref() {
+            None if replicas > 0 => ReadRouting::RoundRobin,
+            None | Some("primary") => ReadRouting::Primary,
+            Some("random") => ReadRouting::Random,
+            Some("round_robin") => ReadRouting::RoundRobin,
+            Some("least_loaded") => ReadRouting::LeastLoaded,
+            Some(other) => {
+                return Err(SpecError::new(
+                    "read_routing",
+                    format!(
+                        "unknown read routing `{other}`, expected one of `primary`, `random`, `round_robin`, `least_loaded`"
+                    ),
+                ));
+            }
+        };
+        if read_routing != ReadRouting::Primary && !has_readers {
+            return Err(SpecError::new(
+                "read_routing",
+                "reads can only go to the primary: there are no replicas (set `replicas`) and no readable standbys (multi_az_cluster)",
+            ));
+        }
+
+        let proxy = if self.proxy {
+            let proxy_az = match &self.proxy_az {
+                Some(name) => az(name, "proxy_az")?,
+                None => own,
+            };
+            let connections = self.proxy_max_connections.unwrap_or(self.max_connections);
+            if connections == 0 {
+                return Err(SpecError::new("proxy_max_connections", "the proxy needs at least 1 database connection"));
+            }
+            let timeout = self.proxy_borrow_timeout.map(Duration::get).unwrap_or(DEFAULT_PROXY_BORROW_TIMEOUT);
+            if timeout == SimDuration::ZERO {
+                return Err(SpecError::new("proxy_borrow_timeout", "must be longer than 0"));
+            }
+            Some((proxy_az, connections, timeout))
+        } else {
+            for (field, given) in [
+                ("proxy_az", self.proxy_az.is_some()),
+                ("proxy_max_connections", self.proxy_max_connections.is_some()),
+                ("proxy_borrow_timeout", self.proxy_borrow_timeout.is_some()),
+            ] {
+                if given {
+                    return Err(SpecError::new(field, format!("`{field}` applies only with `proxy = true`")));
+                }
+            }
+            None
+        };
+
+        let by_deployment = |spec: &Option<DistSpec<Seconds>>,
+                             field: &str,
+                             instance: (f64, f64),
+                             cluster: (f64, f64)| match spec {
+            Some(spec) => dist(spec, field),
+            None => dist(&uniform(if deployment == Deployment::MultiAzCluster { cluster } else { instance }), field),
+        };
+        let plan = RdsPlan {
+            deployment,
+            azs,
+            workers: self.workers,
+            queue_limit: u64::from(self.max_connections - self.workers),
+            read_service: dist(&self.read_service, "read_service")?,
+            write_service: dist(&self.write_service, "write_service")?,
+            standby_apply: dist(&self.standby_apply, "standby_apply")?,
+            apply: dist(&self.apply, "apply")?,
+            detection: by_deployment(
+                &self.detection,
+                "detection",
+                INSTANCE_FAILOVER_PHASE_SECS,
+                CLUSTER_DETECTION_SECS,
+            )?,
+            promotion: by_deployment(
+                &self.promotion,
+                "promotion",
+                INSTANCE_FAILOVER_PHASE_SECS,
+                CLUSTER_PROMOTION_SECS,
+            )?,
+            dns_switch: by_deployment(&self.dns_switch, "dns_switch", INSTANCE_FAILOVER_PHASE_SECS, CLUSTER_DNS_SECS)?,
+            replacement: dist(&self.replacement, "replacement")?,
+            resync: dist(&self.resync, "resync")?,
+            replica_promotion: dist(&self.replica_promotion, "replica_promotion")?,
+            proxy,
+            replicas,
+            read_routing,
+        };
+        Ok(plan)
+    }
+}
