@@ -72,14 +72,27 @@ enum CliError {
     Experiment(#[from] experiment::ExperimentError),
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
-            CliError::Experiment(_) | CliError::Report(_) => 1,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Stdout(_) => 1,
         }
+    }
+}
+
+/// Writes to standard output. A reader that went away (`stratus describe | head`) is not an
+/// error; other failures (a full disk) are reported instead of panicking like `println!`.
+fn print_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::Stdout),
     }
 }
 
@@ -119,12 +132,11 @@ fn run(command: Command) -> Result<(), CliError> {
                 results.total_events as f64 / elapsed.max(1e-9) / 1e6,
                 out.display()
             );
-            print_headline(&results);
-            Ok(())
+            print_stdout(&headline(&results))
         }
         Command::Check { file, set } => {
             let scenario = Scenario::load(&file, &overrides(&set, None, None))?;
-            println!("{}", scenario.resolved_toml);
+            print_stdout(&format!("{}\n", scenario.resolved_toml))?;
             eprintln!("stratus: {} is valid ({} sweep point(s))", file.display(), scenario.points.len());
             Ok(())
         }
@@ -137,7 +149,7 @@ fn run(command: Command) -> Result<(), CliError> {
                 None => KIND_DOCS.iter().collect(),
             };
             for doc in docs {
-                println!("{}\n", describe(doc));
+                print_stdout(&format!("{}\n\n", describe(doc)))?;
             }
             Ok(())
         }
@@ -162,8 +174,11 @@ fn describe(doc: &stratus::model::KindDoc) -> String {
     out
 }
 
-/// A few lines on stdout so the user sees the answer without opening a file.
-fn print_headline(results: &experiment::ExperimentResults) {
+/// A few lines on stdout so the user sees the answer without opening a file: the clients'
+/// end-to-end latencies (`<workload>.latency`) at each point, or every latency if there are
+/// none; the rest is in summary.csv.
+fn headline(results: &experiment::ExperimentResults) -> String {
+    let mut text = String::new();
     for point in &results.points {
         let label = if results.sweep_params.is_empty() {
             String::new()
@@ -172,10 +187,13 @@ fn print_headline(results: &experiment::ExperimentResults) {
                 results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
             format!(" [{}]", pairs.join(", "))
         };
-        for metric in point.metrics.iter().filter(|m| m.percentiles.is_some()) {
+        let latencies: Vec<_> = point.metrics.iter().filter(|m| m.percentiles.is_some()).collect();
+        let end_to_end: Vec<_> = latencies.iter().filter(|m| m.name.ends_with(".latency")).collect();
+        let shown = if end_to_end.is_empty() { latencies.iter().collect() } else { end_to_end };
+        for metric in shown {
             let p = metric.percentiles.expect("filtered");
-            println!(
-                "point {}{label}  {:<28} mean {:>10} ms  (95% CI {} .. {})  p50 {} p99 {} p99.9 {}",
+            text.push_str(&format!(
+                "point {}{label}  {:<24} mean {} ms (95% CI {} .. {})  p50 {}  p99 {}  p99.9 {}\n",
                 point.index,
                 metric.name,
                 report::number(metric.mean),
@@ -184,9 +202,10 @@ fn print_headline(results: &experiment::ExperimentResults) {
                 report::number(p.p50),
                 report::number(p.p99),
                 report::number(p.p999),
-            );
+            ));
         }
     }
+    text
 }
 
 fn main() -> ExitCode {
