@@ -1,5 +1,5 @@
 //! Amazon Aurora: a writer and up to 15 replicas over one shared, quorum-replicated storage
-//! volume (`kind = "aurora"`). Defaults and their sources are in [`config`]; `stratus describe
+//! volume (`kind = "aurora"`). Defaults and their sources are in `config`; `stratus describe
 //! aurora` prints them.
 //!
 //! # Instances

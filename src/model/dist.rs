@@ -483,7 +483,7 @@ impl Dist {
         }
     }
 
-    /// The second moment E[X²] (used by Pollaczek–Khinchine checks and by `describe`).
+    /// The second moment E\[X²\] (used by Pollaczek–Khinchine checks and by `describe`).
     pub fn second_moment(&self) -> f64 {
         let mean = self.mean();
         match self {
