@@ -116,11 +116,7 @@ fn run(command: Command) -> Result<(), CliError> {
             let scenario = Scenario::load(&file, &overrides(&set, replications, seed))?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
             let runs: u64 = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).sum();
-            eprintln!(
-                "stratus: {} — {} point(s) × replications = {runs} runs",
-                scenario.name,
-                scenario.points.len()
-            );
+            eprintln!("stratus: {} — {} point(s) × replications = {runs} runs", scenario.name, scenario.points.len());
             let started = Instant::now();
             let options = RunOptions { threads, progress: !no_progress && std::io::stderr().is_terminal() };
             let results = experiment::run(&scenario, &options)?;

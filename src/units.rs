@@ -42,17 +42,13 @@ fn terms(text: &str) -> Option<Vec<(f64, &str)>> {
     let mut rest = text.trim();
     let mut out = Vec::new();
     while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-            .unwrap_or(rest.len());
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(rest.len());
         if number_len == 0 {
             return None;
         }
         let number: f64 = rest[..number_len].replace('_', "").parse().ok()?;
         rest = rest[number_len..].trim_start();
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         out.push((number, &rest[..unit_len]));
         rest = rest[unit_len..].trim_start();
     }

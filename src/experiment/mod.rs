@@ -159,10 +159,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             point: if simulation.common_random_numbers { 0 } else { point_index as u64 },
             replication: u64::from(replication),
         };
-        let world = point
-            .spec
-            .build_world(key)
-            .map_err(|(path, message)| ExperimentError::Build { point: point_index, path, message })?;
+        let world = point.spec.build_world(key).map_err(|(path, message)| ExperimentError::Build {
+            point: point_index,
+            path,
+            message,
+        })?;
         Ok(world.run())
     };
     let execute = || -> Vec<Result<RunOutput, ExperimentError>> {
@@ -222,7 +223,9 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
             MetricValue::Latency { .. } => {
                 let mut merged: Option<Histogram<u64>> = None;
                 for run in &runs {
-                    if let Some(MetricValue::Latency { histogram, .. }) = run.metrics.metrics.get(position).map(|m| &m.value) {
+                    if let Some(MetricValue::Latency { histogram, .. }) =
+                        run.metrics.metrics.get(position).map(|m| &m.value)
+                    {
                         match &mut merged {
                             None => merged = Some(histogram.clone()),
                             Some(total) => {

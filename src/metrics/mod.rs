@@ -27,8 +27,7 @@ impl Default for LatencyHistogram {
 impl LatencyHistogram {
     /// An empty, auto-resizing histogram.
     pub fn new() -> Self {
-        let mut histogram =
-            Histogram::new(HISTOGRAM_SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
+        let mut histogram = Histogram::new(HISTOGRAM_SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
         histogram.auto(true);
         LatencyHistogram { histogram, sum_nanos: 0 }
     }

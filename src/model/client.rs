@@ -92,13 +92,55 @@ pub const CLIENT_DOC: KindDoc = KindDoc {
               rejected) are retried up to `max_attempts` with full-jitter exponential backoff; \
               DNS answers are cached for `dns_ttl` per host.",
     params: &[
-        ParamDoc { name: "timeout", default: "none (wait forever)", unit: "duration", meaning: "time to wait for each attempt", source: "-" },
-        ParamDoc { name: "max_attempts", default: "1", unit: "count", meaning: "attempts per request, the first included", source: "-" },
-        ParamDoc { name: "backoff", default: "100ms", unit: "duration", meaning: "base b: wait before attempt n+1 is uniform on [0, min(cap, b*2^(n-1))]", source: "assumption; full jitter per AWS Architecture Blog, Exponential Backoff And Jitter (2015)" },
-        ParamDoc { name: "backoff_cap", default: "20s", unit: "duration", meaning: "largest backoff", source: "AWS SDKs standard retry mode (max backoff 20 s)" },
-        ParamDoc { name: "dns_ttl", default: "5s", unit: "duration", meaning: "how long a client keeps a resolved address", source: "Aurora/RDS endpoint TTL 5 s (AUG); AWS recommends <= 60 s on clients" },
-        ParamDoc { name: "hosts", default: "1", unit: "count", meaning: "client hosts, each with its own DNS cache", source: "-" },
-        ParamDoc { name: "outage_gap", default: "5s", unit: "duration", meaning: "a gap between successes longer than this counts as an outage", source: "assumption" },
+        ParamDoc {
+            name: "timeout",
+            default: "none (wait forever)",
+            unit: "duration",
+            meaning: "time to wait for each attempt",
+            source: "-",
+        },
+        ParamDoc {
+            name: "max_attempts",
+            default: "1",
+            unit: "count",
+            meaning: "attempts per request, the first included",
+            source: "-",
+        },
+        ParamDoc {
+            name: "backoff",
+            default: "100ms",
+            unit: "duration",
+            meaning: "base b: wait before attempt n+1 is uniform on [0, min(cap, b*2^(n-1))]",
+            source: "assumption; full jitter per AWS Architecture Blog, Exponential Backoff And Jitter (2015)",
+        },
+        ParamDoc {
+            name: "backoff_cap",
+            default: "20s",
+            unit: "duration",
+            meaning: "largest backoff",
+            source: "AWS SDKs standard retry mode (max backoff 20 s)",
+        },
+        ParamDoc {
+            name: "dns_ttl",
+            default: "5s",
+            unit: "duration",
+            meaning: "how long a client keeps a resolved address",
+            source: "Aurora/RDS endpoint TTL 5 s (AUG); AWS recommends <= 60 s on clients",
+        },
+        ParamDoc {
+            name: "hosts",
+            default: "1",
+            unit: "count",
+            meaning: "client hosts, each with its own DNS cache",
+            source: "-",
+        },
+        ParamDoc {
+            name: "outage_gap",
+            default: "5s",
+            unit: "duration",
+            meaning: "a gap between successes longer than this counts as an outage",
+            source: "assumption",
+        },
     ],
     metrics: &[
         "<workload>.retries (requests): attempts after the first",
@@ -136,7 +178,10 @@ impl ClientConfig {
             return Err(SpecError::new("timeout", "the timeout must be longer than 0 (leave it out to wait forever)"));
         }
         if self.backoff_cap < self.backoff {
-            return Err(SpecError::new("backoff_cap", format!("`backoff_cap` ({}) must be at least `backoff` ({})", self.backoff_cap, self.backoff)));
+            return Err(SpecError::new(
+                "backoff_cap",
+                format!("`backoff_cap` ({}) must be at least `backoff` ({})", self.backoff_cap, self.backoff),
+            ));
         }
         if self.hosts == 0 {
             return Err(SpecError::new("hosts", "at least 1 client host is needed"));
@@ -189,9 +234,13 @@ mod tests {
 
     #[test]
     fn backoff_is_full_jitter_capped() {
-        let policy = ClientConfig { backoff: Duration(SimDuration::from_millis(100)), backoff_cap: Duration(SimDuration::from_secs(1)), ..Default::default() }
-            .build()
-            .unwrap();
+        let policy = ClientConfig {
+            backoff: Duration(SimDuration::from_millis(100)),
+            backoff_cap: Duration(SimDuration::from_secs(1)),
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("c");
         let n = 20_000;
         for (attempt, ceiling) in [(1u16, 0.1), (2, 0.2), (3, 0.4), (5, 1.0), (40, 1.0)] {

@@ -162,19 +162,13 @@ impl<'de, K: QuantityKind> Deserialize<'de> for DistSpec<K> {
         impl<'de, K: QuantityKind> Visitor<'de> for SpecVisitor<K> {
             type Value = DistSpec<K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(
-                    f,
-                    "a {} or a distribution table such as {{ dist = \"exponential\", mean = ... }}",
-                    K::NAME
-                )
+                write!(f, "a {} or a distribution table such as {{ dist = \"exponential\", mean = ... }}", K::NAME)
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
                 K::parse(text).map(|v| DistSpec::Constant(Quantity::new(v))).map_err(E::custom)
             }
             fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-                K::from_number(value)
-                    .map(|v| DistSpec::Constant(Quantity::new(v)))
-                    .map_err(E::custom)
+                K::from_number(value).map(|v| DistSpec::Constant(Quantity::new(v))).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
                 self.visit_f64(value as f64)
@@ -286,7 +280,8 @@ impl<K: QuantityKind> DistSpec<K> {
             "constant" => Dist::Constant(non_negative("value", need("value", q(&table.value))?)?),
             "exponential" => {
                 let mean = positive("mean", need("mean", q(&table.mean))?)?;
-                let exp = Exp::new(1.0 / mean).map_err(|e| SpecError::new("mean", format!("invalid exponential mean: {e}")))?;
+                let exp = Exp::new(1.0 / mean)
+                    .map_err(|e| SpecError::new("mean", format!("invalid exponential mean: {e}")))?;
                 Dist::Exponential(exp, mean)
             }
             "uniform" => {
@@ -308,7 +303,12 @@ impl<K: QuantityKind> DistSpec<K> {
                 let lognormal = LogNormal::new(mu, sigma2.sqrt())
                     .ok()
                     .filter(|_| mu.is_finite() && sigma2.is_finite())
-                    .ok_or_else(|| SpecError::new("cv", format!("`cv` = {cv} is too large for a lognormal with mean {}", K::format(mean))))?;
+                    .ok_or_else(|| {
+                        SpecError::new(
+                            "cv",
+                            format!("`cv` = {cv} is too large for a lognormal with mean {}", K::format(mean)),
+                        )
+                    })?;
                 Dist::LogNormal(lognormal, mean, cv)
             }
             "gamma" => {
@@ -324,7 +324,12 @@ impl<K: QuantityKind> DistSpec<K> {
                 let gamma = Gamma::new(shape, mean / shape)
                     .ok()
                     .filter(|_| shape > 0.0 && (mean / shape).is_finite())
-                    .ok_or_else(|| SpecError::new(if table.cv.is_some() { "cv" } else { "shape" }, format!("the gamma shape {shape} is out of range (from `cv` or `shape`)")))?;
+                    .ok_or_else(|| {
+                        SpecError::new(
+                            if table.cv.is_some() { "cv" } else { "shape" },
+                            format!("the gamma shape {shape} is out of range (from `cv` or `shape`)"),
+                        )
+                    })?;
                 Dist::Gamma(gamma, mean, shape)
             }
             "erlang" => {
@@ -334,7 +339,8 @@ impl<K: QuantityKind> DistSpec<K> {
                     return Err(SpecError::new("k", "`k` must be at least 1"));
                 }
                 let k = f64::from(k);
-                let gamma = Gamma::new(k, mean / k).map_err(|e| SpecError::new("k", format!("invalid erlang parameters: {e}")))?;
+                let gamma = Gamma::new(k, mean / k)
+                    .map_err(|e| SpecError::new("k", format!("invalid erlang parameters: {e}")))?;
                 Dist::Gamma(gamma, mean, k)
             }
             "pareto" => {
@@ -347,7 +353,9 @@ impl<K: QuantityKind> DistSpec<K> {
                         if shape <= 1.0 {
                             return Err(SpecError::new(
                                 "shape",
-                                format!("a pareto distribution given by its mean needs `shape` > 1 (the mean is infinite otherwise), found {shape}"),
+                                format!(
+                                    "a pareto distribution given by its mean needs `shape` > 1 (the mean is infinite otherwise), found {shape}"
+                                ),
                             ));
                         }
                         positive("mean", mean)? * (shape - 1.0) / shape
@@ -355,7 +363,8 @@ impl<K: QuantityKind> DistSpec<K> {
                     (None, Some(scale)) => positive("scale", scale)?,
                     (None, None) => return Err(SpecError::new("", "a pareto distribution needs `mean` or `scale`")),
                 };
-                let pareto = Pareto::new(scale, shape).map_err(|e| SpecError::new("shape", format!("invalid pareto parameters: {e}")))?;
+                let pareto = Pareto::new(scale, shape)
+                    .map_err(|e| SpecError::new("shape", format!("invalid pareto parameters: {e}")))?;
                 Dist::Pareto(pareto, scale, shape)
             }
             "empirical" => {

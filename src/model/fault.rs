@@ -85,16 +85,58 @@ pub const FAULT_DOC: KindDoc = KindDoc {
               up/down process per targeted instance. Actions: crash, lose_segments, slow, \
               az_outage, partition. Fault windows appear as the `faults.active` time series.",
     params: &[
-        ParamDoc { name: "action", default: "required", unit: "name", meaning: "crash | lose_segments | slow | az_outage | partition", source: "-" },
+        ParamDoc {
+            name: "action",
+            default: "required",
+            unit: "name",
+            meaning: "crash | lose_segments | slow | az_outage | partition",
+            source: "-",
+        },
         ParamDoc { name: "at", default: "-", unit: "duration", meaning: "start of a scheduled fault", source: "-" },
-        ParamDoc { name: "duration", default: "until the end", unit: "duration", meaning: "length of a scheduled fault", source: "-" },
-        ParamDoc { name: "mtbf", default: "-", unit: "duration distribution", meaning: "up time between failures (stochastic)", source: "-" },
-        ParamDoc { name: "mttr", default: "-", unit: "duration distribution", meaning: "time to repair (stochastic)", source: "-" },
-        ParamDoc { name: "target", default: "-", unit: "component name", meaning: "component affected (crash, lose_segments, slow)", source: "-" },
-        ParamDoc { name: "instance", default: "first instance", unit: "name, prefix* or *", meaning: "instances affected; `stratus describe <kind>` lists them", source: "-" },
+        ParamDoc {
+            name: "duration",
+            default: "until the end",
+            unit: "duration",
+            meaning: "length of a scheduled fault",
+            source: "-",
+        },
+        ParamDoc {
+            name: "mtbf",
+            default: "-",
+            unit: "duration distribution",
+            meaning: "up time between failures (stochastic)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "mttr",
+            default: "-",
+            unit: "duration distribution",
+            meaning: "time to repair (stochastic)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "target",
+            default: "-",
+            unit: "component name",
+            meaning: "component affected (crash, lose_segments, slow)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "instance",
+            default: "first instance",
+            unit: "name, prefix* or *",
+            meaning: "instances affected; `stratus describe <kind>` lists them",
+            source: "-",
+        },
         ParamDoc { name: "az", default: "-", unit: "AZ name", meaning: "AZ lost (az_outage)", source: "-" },
         ParamDoc { name: "azs", default: "-", unit: "two AZ names", meaning: "AZs cut apart (partition)", source: "-" },
-        ParamDoc { name: "factor", default: "-", unit: "ratio > 0", meaning: "service-time multiplier (slow)", source: "-" },
+        ParamDoc {
+            name: "factor",
+            default: "-",
+            unit: "ratio > 0",
+            meaning: "service-time multiplier (slow)",
+            source: "-",
+        },
     ],
     metrics: &[
         "faults.active (series): number of active faults, averaged over each interval",
@@ -161,7 +203,9 @@ impl FaultConfig {
             other => {
                 return Err(SpecError::new(
                     "action",
-                    format!("unknown fault action `{other}`, expected one of `crash`, `lose_segments`, `slow`, `az_outage`, `partition`"),
+                    format!(
+                        "unknown fault action `{other}`, expected one of `crash`, `lose_segments`, `slow`, `az_outage`, `partition`"
+                    ),
                 ));
             }
         };
@@ -182,9 +226,14 @@ impl FaultConfig {
         let kind = match kind_name {
             "crash" | "lose_segments" => FaultKind::Crash,
             "slow" => {
-                let factor = self.factor.ok_or_else(|| SpecError::new("", "a slow fault needs `factor` (service-time multiplier)"))?;
+                let factor = self
+                    .factor
+                    .ok_or_else(|| SpecError::new("", "a slow fault needs `factor` (service-time multiplier)"))?;
                 if !(factor.is_finite() && factor > 0.0) {
-                    return Err(SpecError::new("factor", format!("`factor` must be a positive number, found {factor}")));
+                    return Err(SpecError::new(
+                        "factor",
+                        format!("`factor` must be a positive number, found {factor}"),
+                    ));
                 }
                 FaultKind::Slow(factor)
             }
@@ -195,7 +244,10 @@ impl FaultConfig {
             "partition" => {
                 let azs = self.azs.as_deref().unwrap_or_default();
                 if azs.len() != 2 || azs[0] == azs[1] {
-                    return Err(SpecError::new(if self.azs.is_some() { "azs" } else { "" }, "a partition fault needs `azs` = two different AZs"));
+                    return Err(SpecError::new(
+                        if self.azs.is_some() { "azs" } else { "" },
+                        "a partition fault needs `azs` = two different AZs",
+                    ));
                 }
                 FaultKind::Partition(az(&azs[0], "azs")?, az(&azs[1], "azs")?)
             }
@@ -217,7 +269,10 @@ impl FaultConfig {
             }
             (None, Some(mtbf), Some(mttr)) => {
                 if self.duration.is_some() {
-                    return Err(SpecError::new("duration", "`duration` applies to scheduled faults (with `at`); a stochastic fault uses `mttr`"));
+                    return Err(SpecError::new(
+                        "duration",
+                        "`duration` applies to scheduled faults (with `at`); a stochastic fault uses `mttr`",
+                    ));
                 }
                 let mtbf = mtbf.build().map_err(|e| e.within("mtbf"))?;
                 let mttr = mttr.build().map_err(|e| e.within("mttr"))?;
@@ -226,8 +281,15 @@ impl FaultConfig {
                 }
                 FaultTiming::Stochastic { mtbf, mttr }
             }
-            (Some(_), _, _) => return Err(SpecError::new("at", "give either `at` (scheduled) or `mtbf` and `mttr` (stochastic), not both")),
-            (None, None, None) => return Err(SpecError::new("", "a fault needs `at` (scheduled) or `mtbf` and `mttr` (stochastic)")),
+            (Some(_), _, _) => {
+                return Err(SpecError::new(
+                    "at",
+                    "give either `at` (scheduled) or `mtbf` and `mttr` (stochastic), not both",
+                ));
+            }
+            (None, None, None) => {
+                return Err(SpecError::new("", "a fault needs `at` (scheduled) or `mtbf` and `mttr` (stochastic)"));
+            }
             (None, _, _) => return Err(SpecError::new("", "a stochastic fault needs both `mtbf` and `mttr`")),
         };
         Ok(FaultPlan {
@@ -282,7 +344,12 @@ mod tests {
     #[test]
     fn plans_check_their_fields() {
         let az = |name: &str| ["a", "b"].iter().position(|x| *x == name).map(|i| i as u16);
-        let crash = FaultConfig { action: "crash".into(), target: Some("db".into()), at: Some(Duration(crate::engine::SimDuration::from_secs(5))), ..Default::default() };
+        let crash = FaultConfig {
+            action: "crash".into(),
+            target: Some("db".into()),
+            at: Some(Duration(crate::engine::SimDuration::from_secs(5))),
+            ..Default::default()
+        };
         assert_eq!(crash.plan(0, &az).unwrap().kind, FaultKind::Crash);
         let no_target = FaultConfig { target: None, ..crash.clone() };
         assert!(no_target.plan(0, &az).is_err());

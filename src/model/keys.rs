@@ -56,10 +56,9 @@ impl KeysConfig {
                     .map(KeyDist::Zipf)
                     .map_err(|e| SpecError::new("", format!("invalid zipf parameters: {e}")))
             }
-            other => Err(SpecError::new(
-                "popularity",
-                format!("unknown popularity `{other}`, expected `uniform` or `zipf`"),
-            )),
+            other => {
+                Err(SpecError::new("popularity", format!("unknown popularity `{other}`, expected `uniform` or `zipf`")))
+            }
         }
     }
 }
@@ -83,9 +82,7 @@ mod tests {
 
     #[test]
     fn zipf_top_key_frequency() {
-        let keys = KeysConfig { popularity: "zipf".into(), n: 100, s: Some(1.0) }
-            .build()
-            .unwrap();
+        let keys = KeysConfig { popularity: "zipf".into(), n: 100, s: Some(1.0) }.build().unwrap();
         let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("keys");
         let n = 100_000;
         let hits = (0..n).filter(|_| keys.sample(&mut rng) == 0).count() as f64 / n as f64;

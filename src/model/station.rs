@@ -15,13 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::{Dist, DistSpec, Seconds};
 use super::fault::{FaultAction, FaultSignal};
-use super::{
-    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer,
-};
+use super::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer};
 use crate::engine::{EventId, SimDuration, SimTime};
-use crate::metrics::{
-    Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit,
-};
+use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
 
 /// Service-time distributions by operation.
 #[derive(Clone, Debug)]
@@ -86,7 +82,13 @@ pub struct ServerPool {
 impl ServerPool {
     /// A pool whose departures are timers of kind `timer_kind` carrying `pool_index` in their
     /// `data`, so one component can own several pools.
-    pub fn new(servers: u32, queue_limit: Option<u64>, service: ServiceTimes, timer_kind: u32, pool_index: u64) -> Self {
+    pub fn new(
+        servers: u32,
+        queue_limit: Option<u64>,
+        service: ServiceTimes,
+        timer_kind: u32,
+        pool_index: u64,
+    ) -> Self {
         ServerPool {
             servers,
             queue_limit,
@@ -289,10 +291,34 @@ pub const STATION_DOC: KindDoc = KindDoc {
               or forwarded to `next` for a tandem of stations. A crash fault loses what is queued \
               or in service; a slow fault multiplies service times.",
     params: &[
-        ParamDoc { name: "servers", default: "1", unit: "count", meaning: "servers working in parallel (c)", source: "-" },
-        ParamDoc { name: "service", default: "required", unit: "duration distribution", meaning: "service time per request", source: "-" },
-        ParamDoc { name: "queue_limit", default: "unbounded", unit: "requests", meaning: "most requests waiting; arrivals beyond it are rejected", source: "-" },
-        ParamDoc { name: "next", default: "none", unit: "component name", meaning: "forward each served request there instead of replying", source: "-" },
+        ParamDoc {
+            name: "servers",
+            default: "1",
+            unit: "count",
+            meaning: "servers working in parallel (c)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "service",
+            default: "required",
+            unit: "duration distribution",
+            meaning: "service time per request",
+            source: "-",
+        },
+        ParamDoc {
+            name: "queue_limit",
+            default: "unbounded",
+            unit: "requests",
+            meaning: "most requests waiting; arrivals beyond it are rejected",
+            source: "-",
+        },
+        ParamDoc {
+            name: "next",
+            default: "none",
+            unit: "component name",
+            meaning: "forward each served request there instead of replying",
+            source: "-",
+        },
     ],
     metrics: &[
         "<name>.response_time (ms): arrival at the station to end of service",

@@ -93,12 +93,48 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
     summary: "The [topology] table: availability zones and the network delay between places. \
               One-way delay = RTT/2 with lognormal jitter; messages to oneself are instant.",
     params: &[
-        ParamDoc { name: "azs", default: "[\"a\"]", unit: "list of names", meaning: "availability zones; components and workloads are placed with `az`", source: "-" },
-        ParamDoc { name: "same_az_rtt", default: "0.3ms", unit: "duration", meaning: "round trip inside one AZ", source: "public measurements in us-east-1 (0.26-0.45 ms), shared/MODELS.md" },
-        ParamDoc { name: "cross_az_rtt", default: "1.2ms", unit: "duration", meaning: "round trip between two AZs", source: "AWS fault-isolation whitepaper (\"usually < 1-2 ms\"); measured 0.25-3.4 ms" },
-        ParamDoc { name: "cross_region_rtt", default: "70ms", unit: "duration", meaning: "round trip between regions", source: "assumption (~us-east-1 to us-west-2); scenario-given per shared/MODELS.md" },
-        ParamDoc { name: "region", default: "one region holding `azs`", unit: "[[topology.region]] tables", meaning: "regions with `name` and `azs` (instead of `azs`)", source: "-" },
-        ParamDoc { name: "jitter_cv", default: "0.2", unit: "ratio", meaning: "coefficient of variation of the one-way delay (lognormal)", source: "assumption" },
+        ParamDoc {
+            name: "azs",
+            default: "[\"a\"]",
+            unit: "list of names",
+            meaning: "availability zones; components and workloads are placed with `az`",
+            source: "-",
+        },
+        ParamDoc {
+            name: "same_az_rtt",
+            default: "0.3ms",
+            unit: "duration",
+            meaning: "round trip inside one AZ",
+            source: "public measurements in us-east-1 (0.26-0.45 ms), shared/MODELS.md",
+        },
+        ParamDoc {
+            name: "cross_az_rtt",
+            default: "1.2ms",
+            unit: "duration",
+            meaning: "round trip between two AZs",
+            source: "AWS fault-isolation whitepaper (\"usually < 1-2 ms\"); measured 0.25-3.4 ms",
+        },
+        ParamDoc {
+            name: "cross_region_rtt",
+            default: "70ms",
+            unit: "duration",
+            meaning: "round trip between regions",
+            source: "assumption (~us-east-1 to us-west-2); scenario-given per shared/MODELS.md",
+        },
+        ParamDoc {
+            name: "region",
+            default: "one region holding `azs`",
+            unit: "[[topology.region]] tables",
+            meaning: "regions with `name` and `azs` (instead of `azs`)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "jitter_cv",
+            default: "0.2",
+            unit: "ratio",
+            meaning: "coefficient of variation of the one-way delay (lognormal)",
+            source: "assumption",
+        },
     ],
     metrics: &[],
 };
@@ -107,11 +143,17 @@ impl TopologyConfig {
     /// Checks the values.
     pub fn validate(&self) -> Result<(), SpecError> {
         if !self.regions.is_empty() && self.azs != default_azs() {
-            return Err(SpecError::new("azs", "give either `azs` (one region) or [[topology.region]] tables, not both"));
+            return Err(SpecError::new(
+                "azs",
+                "give either `azs` (one region) or [[topology.region]] tables, not both",
+            ));
         }
         for (i, region) in self.regions.iter().enumerate() {
             if region.azs.is_empty() {
-                return Err(SpecError::new(format!("region[{i}].azs"), format!("region `{}` has no availability zone", region.name)));
+                return Err(SpecError::new(
+                    format!("region[{i}].azs"),
+                    format!("region `{}` has no availability zone", region.name),
+                ));
             }
         }
         let azs = self.all_azs();
@@ -124,7 +166,10 @@ impl TopologyConfig {
             }
         }
         if !(self.jitter_cv.is_finite() && self.jitter_cv >= 0.0) {
-            return Err(SpecError::new("jitter_cv", format!("must be a non-negative number, found {}", self.jitter_cv)));
+            return Err(SpecError::new(
+                "jitter_cv",
+                format!("must be a non-negative number, found {}", self.jitter_cv),
+            ));
         }
         Ok(())
     }
@@ -334,9 +379,8 @@ mod tests {
         network.place(ComponentId(1), 0);
         let mut rng = StreamKey { seed: 3, point: 0, replication: 0 }.rng("net");
         let n = 200_000;
-        let total: f64 = (0..n)
-            .map(|_| network.delay(ComponentId(0), ComponentId(1), &mut rng).unwrap().as_secs_f64())
-            .sum();
+        let total: f64 =
+            (0..n).map(|_| network.delay(ComponentId(0), ComponentId(1), &mut rng).unwrap().as_secs_f64()).sum();
         let mean = total / n as f64;
         // Standard error = cv·mean/√n = 0.2·150µs/447 ≈ 0.07µs; 1µs is > 10 standard errors.
         assert!((mean - 150e-6).abs() < 1e-6, "mean one-way delay {mean}");

@@ -12,8 +12,7 @@ use super::client::{ClientConfig, ClientPolicy, DnsCache};
 use super::dist::{Bytes, Dist, DistSpec, Seconds};
 use super::keys::{KeyDist, KeysConfig};
 use super::{
-    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status,
-    Timer, check_fields,
+    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status, Timer, check_fields,
 };
 use crate::engine::{EventId, SimDuration, SimRng, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, Unit};
@@ -91,15 +90,63 @@ pub const WORKLOAD_DOC: KindDoc = KindDoc {
     summary: "A [[workload]] table: clients sending requests to `target`. Open: `arrival` = \
               poisson | constant | onoff | diurnal | step | trace. Closed: `clients` with `think` time.",
     params: &[
-        ParamDoc { name: "target", default: "required", unit: "component name", meaning: "where requests go", source: "-" },
+        ParamDoc {
+            name: "target",
+            default: "required",
+            unit: "component name",
+            meaning: "where requests go",
+            source: "-",
+        },
         ParamDoc { name: "az", default: "first AZ", unit: "AZ name", meaning: "where the clients run", source: "-" },
-        ParamDoc { name: "arrival", default: "-", unit: "table", meaning: "{ process = \"poisson\", rate = R } | constant {rate} | onoff {rate, on, off} | diurnal {rate, amplitude, period, peak} | step {rate, steps = [{at, rate}]} | trace {file, column}", source: "-" },
-        ParamDoc { name: "clients", default: "-", unit: "count", meaning: "closed-loop clients (instead of arrival)", source: "-" },
-        ParamDoc { name: "think", default: "0s", unit: "duration distribution", meaning: "closed-loop think time", source: "-" },
-        ParamDoc { name: "keys", default: "{ popularity = \"uniform\", n = 1 }", unit: "table", meaning: "key popularity: uniform {n} or zipf {n, s}", source: "-" },
-        ParamDoc { name: "size", default: "1KiB", unit: "size distribution", meaning: "request payload size", source: "assumption" },
-        ParamDoc { name: "write_fraction", default: "0", unit: "fraction", meaning: "share of requests that are writes", source: "-" },
-        ParamDoc { name: "client", default: "no timeout, 1 attempt", unit: "table", meaning: "timeouts, retries and DNS caching: `stratus describe client`", source: "-" },
+        ParamDoc {
+            name: "arrival",
+            default: "-",
+            unit: "table",
+            meaning: "{ process = \"poisson\", rate = R } | constant {rate} | onoff {rate, on, off} | diurnal {rate, amplitude, period, peak} | step {rate, steps = [{at, rate}]} | trace {file, column}",
+            source: "-",
+        },
+        ParamDoc {
+            name: "clients",
+            default: "-",
+            unit: "count",
+            meaning: "closed-loop clients (instead of arrival)",
+            source: "-",
+        },
+        ParamDoc {
+            name: "think",
+            default: "0s",
+            unit: "duration distribution",
+            meaning: "closed-loop think time",
+            source: "-",
+        },
+        ParamDoc {
+            name: "keys",
+            default: "{ popularity = \"uniform\", n = 1 }",
+            unit: "table",
+            meaning: "key popularity: uniform {n} or zipf {n, s}",
+            source: "-",
+        },
+        ParamDoc {
+            name: "size",
+            default: "1KiB",
+            unit: "size distribution",
+            meaning: "request payload size",
+            source: "assumption",
+        },
+        ParamDoc {
+            name: "write_fraction",
+            default: "0",
+            unit: "fraction",
+            meaning: "share of requests that are writes",
+            source: "-",
+        },
+        ParamDoc {
+            name: "client",
+            default: "no timeout, 1 attempt",
+            unit: "table",
+            meaning: "timeouts, retries and DNS caching: `stratus describe client`",
+            source: "-",
+        },
     ],
     metrics: &[
         "<name>.latency (ms): end-to-end latency of successful requests, retries included",
@@ -207,13 +254,24 @@ impl ArrivalConfig {
             ],
         )?;
         let rate = || -> Result<f64, SpecError> {
-            let rate = self
-                .rate
-                .ok_or_else(|| SpecError::new("", format!("{} {family} arrival process needs `rate` (requests per second)", super::article(family))))?;
+            let rate = self.rate.ok_or_else(|| {
+                SpecError::new(
+                    "",
+                    format!("{} {family} arrival process needs `rate` (requests per second)", super::article(family)),
+                )
+            })?;
             if !(rate.is_finite() && rate > 0.0) {
-                Err(SpecError::new("rate", format!("`rate` must be a positive number of requests per second, found {rate}")))
+                Err(SpecError::new(
+                    "rate",
+                    format!("`rate` must be a positive number of requests per second, found {rate}"),
+                ))
             } else if rate > MAX_RATE {
-                Err(SpecError::new("rate", format!("`rate` must be at most {MAX_RATE:e} per second (one request per nanosecond, the clock's resolution), found {rate:e}")))
+                Err(SpecError::new(
+                    "rate",
+                    format!(
+                        "`rate` must be at most {MAX_RATE:e} per second (one request per nanosecond, the clock's resolution), found {rate:e}"
+                    ),
+                ))
             } else {
                 Ok(rate)
             }
@@ -226,7 +284,10 @@ impl ArrivalConfig {
                 let off = self.off.as_ref().ok_or_else(|| SpecError::new("", "an onoff process needs `off`"))?;
                 let on = on.build().map_err(|e| e.within("on"))?;
                 if on.mean() < MIN_ON_PERIOD {
-                    return Err(SpecError::new("on", "on periods must last at least 1ms on average (use `poisson` for a steady stream)"));
+                    return Err(SpecError::new(
+                        "on",
+                        "on periods must last at least 1ms on average (use `poisson` for a steady stream)",
+                    ));
                 }
                 Arrivals::OnOff {
                     gaps: exp_gaps(rate()?),
@@ -239,7 +300,10 @@ impl ArrivalConfig {
                 let rate = rate()?;
                 let amplitude = self.amplitude.unwrap_or(0.5);
                 if !(0.0..=1.0).contains(&amplitude) {
-                    return Err(SpecError::new("amplitude", format!("`amplitude` must be in [0, 1], found {amplitude}")));
+                    return Err(SpecError::new(
+                        "amplitude",
+                        format!("`amplitude` must be in [0, 1], found {amplitude}"),
+                    ));
                 }
                 let period = self.period.map(Duration::secs).unwrap_or(86_400.0);
                 if period <= 0.0 {
@@ -265,7 +329,10 @@ impl ArrivalConfig {
                     }
                     let at = step.at.secs();
                     if at <= segments.last().map(|s| s.0).unwrap_or(0.0) {
-                        return Err(SpecError::new(format!("{field}.at"), "steps must be in increasing time order, after 0"));
+                        return Err(SpecError::new(
+                            format!("{field}.at"),
+                            "steps must be in increasing time order, after 0",
+                        ));
                     }
                     segments.push((at, step.rate));
                 }
@@ -421,7 +488,10 @@ impl Failures {
     }
 
     fn take_interval(&mut self) -> u64 {
-        self.timeout.take_interval() + self.unavailable.take_interval() + self.throttled.take_interval() + self.rejected.take_interval()
+        self.timeout.take_interval()
+            + self.unavailable.take_interval()
+            + self.throttled.take_interval()
+            + self.rejected.take_interval()
     }
 
     fn reset(&mut self) {
@@ -465,7 +535,10 @@ impl WorkloadConfig {
     fn build_parts(&self) -> Result<(Mode, KeyDist, Dist, ClientPolicy), SpecError> {
         let mode = match (&self.arrival, self.clients) {
             (Some(_), Some(_)) => {
-                return Err(SpecError::new("clients", "give either `arrival` (open workload) or `clients` (closed loop), not both"));
+                return Err(SpecError::new(
+                    "clients",
+                    "give either `arrival` (open workload) or `clients` (closed loop), not both",
+                ));
             }
             (None, None) => {
                 return Err(SpecError::new("", "a workload needs `arrival` (open) or `clients` (closed loop)"));
@@ -481,7 +554,10 @@ impl WorkloadConfig {
                     return Err(SpecError::new("clients", "a closed workload needs at least 1 client"));
                 }
                 if clients > MAX_CLIENTS {
-                    return Err(SpecError::new("clients", format!("at most {MAX_CLIENTS} closed-loop clients, found {clients}")));
+                    return Err(SpecError::new(
+                        "clients",
+                        format!("at most {MAX_CLIENTS} closed-loop clients, found {clients}"),
+                    ));
                 }
                 let think = match &self.think {
                     Some(think) => think.build().map_err(|e| e.within("think"))?,
@@ -496,7 +572,10 @@ impl WorkloadConfig {
             None => Dist::Constant(DEFAULT_REQUEST_SIZE),
         };
         if !(0.0..=1.0).contains(&self.write_fraction) {
-            return Err(SpecError::new("write_fraction", format!("`write_fraction` must be in [0, 1], found {}", self.write_fraction)));
+            return Err(SpecError::new(
+                "write_fraction",
+                format!("`write_fraction` must be in [0, 1], found {}", self.write_fraction),
+            ));
         }
         let policy = self.client.build().map_err(|e| e.within("client"))?;
         Ok((mode, keys, size, policy))
@@ -583,9 +662,10 @@ impl Workload {
         entry.request.resolved_at = resolved_at;
         entry.request.arrived = now;
         let request = entry.request;
-        entry.timeout = self.policy.timeout.map(|timeout| {
-            ctx.timer(timeout, Timer { kind: TIMEOUT, slot, data: u64::from(request.attempt) })
-        });
+        entry.timeout = self
+            .policy
+            .timeout
+            .map(|timeout| ctx.timer(timeout, Timer { kind: TIMEOUT, slot, data: u64::from(request.attempt) }));
         ctx.send(self.target, Message::Request(request));
     }
 

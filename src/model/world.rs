@@ -126,7 +126,8 @@ impl World {
             FaultKind::AzOutage(az) => network_wide(FaultAction::AzOutage { az }),
             FaultKind::Partition(a, b) => network_wide(FaultAction::Partition { a, b }),
             FaultKind::Crash | FaultKind::Slow(_) => {
-                let component = target.ok_or_else(|| SpecError::new("target", "this fault needs a target component"))?;
+                let component =
+                    target.ok_or_else(|| SpecError::new("target", "this fault needs a target component"))?;
                 let instances = self.components[component.index()].instances();
                 let picked = select_instances(&instances, plan.instance.as_deref())
                     .map_err(|message| SpecError::new("instance", message))?;
@@ -186,7 +187,11 @@ impl World {
             FaultAction::Crash { .. } | FaultAction::Slow { .. } => {}
         }
         let signal = Message::Fault(FaultSignal { action, active });
-        let receivers = if component == ComponentId::WORLD { 0..self.components.len() } else { component.index()..component.index() + 1 };
+        let receivers = if component == ComponentId::WORLD {
+            0..self.components.len()
+        } else {
+            component.index()..component.index() + 1
+        };
         for index in receivers {
             let id = ComponentId(index as u32);
             let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
@@ -244,18 +249,16 @@ impl World {
         }
         let interval = self.config.sample_interval;
         let rows = if interval.as_nanos() == 0 { 0 } else { self.config.duration.as_nanos() / interval.as_nanos() };
-        let mut series = TimeSeries {
-            interval,
-            values: Vec::with_capacity(rows as usize * names.names.len()),
-            names: names.names,
-        };
+        let mut series =
+            TimeSeries { interval, values: Vec::with_capacity(rows as usize * names.names.len()), names: names.names };
 
         for (index, component) in self.components.iter_mut().enumerate() {
             let id = ComponentId(index as u32);
             let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
             component.start(&mut ctx);
         }
-        let world_timer = |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer { kind, slot: 0, data: 0 }) };
+        let world_timer =
+            |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer { kind, slot: 0, data: 0 }) };
         if self.config.warmup > SimDuration::ZERO {
             self.queue.schedule_at(SimTime::ZERO + self.config.warmup, world_timer(WARMUP_END));
         } else {

@@ -79,11 +79,7 @@ pub enum ChartKind {
 
 impl ChartKind {
     /// Every kind, in the order charts are written and shown.
-    pub const ALL: [ChartKind; 3] = [
-        ChartKind::LatencyCdf,
-        ChartKind::Sweep,
-        ChartKind::TimeSeries,
-    ];
+    pub const ALL: [ChartKind; 3] = [ChartKind::LatencyCdf, ChartKind::Sweep, ChartKind::TimeSeries];
 
     /// File name prefix: `cdf`, `sweep` or `timeseries`.
     pub fn prefix(self) -> &'static str {
@@ -230,10 +226,7 @@ fn tick(value: f64) -> String {
     let decimals = (5 - magnitude.log10().floor() as i32).clamp(0, 9) as usize;
     let formatted = format!("{value:.decimals$}");
     let trimmed = if formatted.contains('.') {
-        formatted
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        formatted.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         formatted
     };
@@ -263,21 +256,9 @@ fn unit_label(unit: Unit) -> &'static str {
 
 /// File-name-safe form of a name: `[A-Za-z0-9._-]`, anything else becomes `_`.
 pub fn sanitize(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
-        "_".into()
-    } else {
-        cleaned
-    }
+    let cleaned: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
+    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') { "_".into() } else { cleaned }
 }
 
 /// The legend text of a point: its swept parameters as `path=value` (none without a sweep).
@@ -310,10 +291,7 @@ fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         high = low + if low == 0.0 { 1.0 } else { low.abs() * 0.1 };
     }
     let span = high - low;
-    (
-        if low < 0.0 { low - span * 0.05 } else { low },
-        high + span * 0.05,
-    )
+    (if low < 0.0 { low - span * 0.05 } else { low }, high + span * 0.05)
 }
 
 /// Names in order of first appearance.
@@ -362,19 +340,10 @@ fn latency_cdf_chart(results: &ExperimentResults, metric: &str) -> Chart {
         .points
         .iter()
         .enumerate()
-        .filter_map(|(i, point)| {
-            point
-                .histograms
-                .iter()
-                .find(|(name, _)| name == metric)
-                .map(|(_, h)| (i, point, h))
-        })
+        .filter_map(|(i, point)| point.histograms.iter().find(|(name, _)| name == metric).map(|(_, h)| (i, point, h)))
         .filter(|(_, _, h)| !h.is_empty())
         .collect();
-    let max_ms = histograms
-        .iter()
-        .map(|(_, _, h)| h.max() as f64 / 1e6)
-        .fold(0.0, f64::max);
+    let max_ms = histograms.iter().map(|(_, _, h)| h.max() as f64 / 1e6).fold(0.0, f64::max);
     let low_ms = histograms
         .iter()
         .map(|(_, _, h)| h.value_at_quantile(0.001) as f64 / 1e6)
@@ -430,15 +399,9 @@ struct SweepLayout {
 }
 
 fn sweep_layout(results: &ExperimentResults) -> SweepLayout {
-    let first: Vec<&str> = results
-        .points
-        .iter()
-        .map(|p| p.params.first().map_or("", String::as_str))
-        .collect();
-    let numeric: Option<Vec<f64>> = first
-        .iter()
-        .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
-        .collect();
+    let first: Vec<&str> = results.points.iter().map(|p| p.params.first().map_or("", String::as_str)).collect();
+    let numeric: Option<Vec<f64>> =
+        first.iter().map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite())).collect();
     let (axis, xs, range, x_labels) = match numeric {
         Some(xs) if !xs.is_empty() => {
             let low = xs.iter().copied().fold(f64::INFINITY, f64::min);
@@ -448,33 +411,17 @@ fn sweep_layout(results: &ExperimentResults) -> SweepLayout {
             let range = if span > 0.0 {
                 (low - span * 0.05, high + span * 0.05)
             } else {
-                let pad = if integers {
-                    1.0
-                } else {
-                    (low.abs() * 0.1).max(1e-9)
-                };
+                let pad = if integers { 1.0 } else { (low.abs() * 0.1).max(1e-9) };
                 (low - pad, high + pad)
             };
-            let x_labels = if integers && span <= 10.0 {
-                (span as usize + 1).max(3)
-            } else {
-                10
-            };
+            let x_labels = if integers && span <= 10.0 { (span as usize + 1).max(3) } else { 10 };
             (XAxis::Linear, xs, range, x_labels)
         }
         _ => {
             let categories = ordered_names(first.iter().copied());
-            let xs = first
-                .iter()
-                .map(|v| categories.iter().position(|c| c == v).unwrap_or(0) as f64)
-                .collect();
+            let xs = first.iter().map(|v| categories.iter().position(|c| c == v).unwrap_or(0) as f64).collect();
             let n = categories.len();
-            (
-                XAxis::Categories(categories),
-                xs,
-                (-0.5, n as f64 - 0.5),
-                n.max(1),
-            )
+            (XAxis::Categories(categories), xs, (-0.5, n as f64 - 0.5), n.max(1))
         }
     };
     let other = |point: &PointResult| -> Option<String> {
@@ -498,32 +445,19 @@ fn sweep_layout(results: &ExperimentResults) -> SweepLayout {
     for (_, members) in &mut groups {
         members.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
     }
-    SweepLayout {
-        axis,
-        range,
-        x_labels,
-        xs,
-        groups,
-    }
+    SweepLayout { axis, range, x_labels, xs, groups }
 }
 
 fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, metric: &str) -> Chart {
     let param = results.sweep_params.first().cloned().unwrap_or_default();
     let summaries = results.metric_across_points(metric);
-    let unit = summaries
-        .iter()
-        .flatten()
-        .map(|m| m.unit)
-        .next()
-        .unwrap_or(Unit::Requests);
+    let unit = summaries.iter().flatten().map(|m| m.unit).next().unwrap_or(Unit::Requests);
     let latency = summaries.iter().flatten().any(|m| m.percentiles.is_some());
     let several = layout.groups.len() > 1;
     let mut lines = Vec::new();
     let mut bands = Vec::new();
     for (g, (key, members)) in layout.groups.iter().enumerate() {
-        let value = |i: usize, f: &dyn Fn(&crate::experiment::MetricSummary) -> f64| {
-            summaries[i].map_or(f64::NAN, f)
-        };
+        let value = |i: usize, f: &dyn Fn(&crate::experiment::MetricSummary) -> f64| summaries[i].map_or(f64::NAN, f);
         let named = |what: &str| match key {
             Some(key) => format!("{what}, {key}"),
             None => what.to_string(),
@@ -533,23 +467,14 @@ fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, metric: &str) 
             color: g,
             points: members
                 .iter()
-                .map(|&i| {
-                    (
-                        layout.xs[i],
-                        value(i, &|m| m.ci95_low),
-                        value(i, &|m| m.ci95_high),
-                    )
-                })
+                .map(|&i| (layout.xs[i], value(i, &|m| m.ci95_low), value(i, &|m| m.ci95_high)))
                 .collect(),
         });
         lines.push(Line {
             label: Some(named("mean")),
             color: g,
             dashed: false,
-            points: members
-                .iter()
-                .map(|&i| (layout.xs[i], value(i, &|m| m.mean)))
-                .collect(),
+            points: members.iter().map(|&i| (layout.xs[i], value(i, &|m| m.mean))).collect(),
         });
         if latency {
             lines.push(Line {
@@ -558,12 +483,7 @@ fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, metric: &str) 
                 dashed: true,
                 points: members
                     .iter()
-                    .map(|&i| {
-                        (
-                            layout.xs[i],
-                            value(i, &|m| m.percentiles.map_or(f64::NAN, |p| p.p99)),
-                        )
-                    })
+                    .map(|&i| (layout.xs[i], value(i, &|m| m.percentiles.map_or(f64::NAN, |p| p.p99))))
                     .collect(),
             });
         }
@@ -571,11 +491,7 @@ fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, metric: &str) 
     let ys = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
-        .chain(
-            bands
-                .iter()
-                .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
-        )
+        .chain(bands.iter().flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])))
         .collect::<Vec<_>>();
     let has_data = ys.iter().any(|y| y.is_finite());
     Chart {
@@ -617,11 +533,7 @@ fn series_points(point: &PointResult, name: &str) -> Vec<(f64, f64)> {
                 .map(|r| series.row(r)[column])
                 .filter(|v| v.is_finite())
                 .fold((0.0, 0u32), |(s, c), v| (s + v, c + 1));
-            let value = if count == 0 {
-                f64::NAN
-            } else {
-                sum / f64::from(count)
-            };
+            let value = if count == 0 { f64::NAN } else { sum / f64::from(count) };
             (interval * end as f64, value)
         })
         .collect()
@@ -640,34 +552,12 @@ fn time_series_chart(results: &ExperimentResults, name: &str, shades: &[Shade]) 
             points: series_points(point, name),
         })
         .collect();
-    let end = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.0))
-        .fold(0.0, f64::max);
-    let end = shades
-        .iter()
-        .map(|s| s.end_s)
-        .filter(|e| e.is_finite())
-        .fold(end, f64::max);
-    let has_data = lines
-        .iter()
-        .any(|l| l.points.iter().any(|p| p.1.is_finite()));
-    let replications = results
-        .points
-        .iter()
-        .map(|p| p.replications.len())
-        .max()
-        .unwrap_or(0);
-    let interval = results
-        .points
-        .first()
-        .map_or(0.0, |p| p.series.interval.as_secs_f64());
-    let bucket = results
-        .points
-        .iter()
-        .map(|p| p.series.rows().div_ceil(MAX_SERIES_POINTS).max(1))
-        .max()
-        .unwrap_or(1);
+    let end = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(0.0, f64::max);
+    let end = shades.iter().map(|s| s.end_s).filter(|e| e.is_finite()).fold(end, f64::max);
+    let has_data = lines.iter().any(|l| l.points.iter().any(|p| p.1.is_finite()));
+    let replications = results.points.iter().map(|p| p.replications.len()).max().unwrap_or(0);
+    let interval = results.points.first().map_or(0.0, |p| p.series.interval.as_secs_f64());
+    let bucket = results.points.iter().map(|p| p.series.rows().div_ceil(MAX_SERIES_POINTS).max(1)).max().unwrap_or(1);
     Chart {
         kind: ChartKind::TimeSeries,
         name: name.to_string(),
@@ -676,10 +566,7 @@ fn time_series_chart(results: &ExperimentResults, name: &str, shades: &[Shade]) 
         } else {
             format!("{name} over time")
         },
-        x_desc: format!(
-            "simulated time (s); each point averages {} s",
-            tick(interval * bucket as f64)
-        ),
+        x_desc: format!("simulated time (s); each point averages {} s", tick(interval * bucket as f64)),
         y_desc: name.to_string(),
         x_axis: XAxis::Linear,
         x_range: (0.0, if end > 0.0 { end } else { 1.0 }),
@@ -694,20 +581,10 @@ fn time_series_chart(results: &ExperimentResults, name: &str, shades: &[Shade]) 
 
 /// Shades clipped to `x_range`, sorted, with windows that overlap or lie within a pixel of each
 /// other (by `pixel`, the x pixel of a value) merged; a merged window lists its distinct labels.
-fn merge_shades(
-    shades: &[Shade],
-    x_range: (f64, f64),
-    pixel: impl Fn(f64) -> i32,
-) -> Vec<(f64, f64, String)> {
+fn merge_shades(shades: &[Shade], x_range: (f64, f64), pixel: impl Fn(f64) -> i32) -> Vec<(f64, f64, String)> {
     let mut windows: Vec<(f64, f64, &str)> = shades
         .iter()
-        .map(|s| {
-            (
-                s.start_s.max(x_range.0),
-                s.end_s.min(x_range.1),
-                s.label.as_str(),
-            )
-        })
+        .map(|s| (s.start_s.max(x_range.0), s.end_s.min(x_range.1), s.label.as_str()))
         .filter(|(start, end, _)| start.partial_cmp(end) == Some(std::cmp::Ordering::Less))
         .collect();
     windows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
@@ -743,34 +620,19 @@ fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
             .points
             .iter()
             .flat_map(|p| p.metrics.iter().map(|m| m.name.as_str()))
-            .filter(|name| {
-                results
-                    .points
-                    .iter()
-                    .any(|p| p.histograms.iter().any(|(h, _)| h == name))
-            }),
+            .filter(|name| results.points.iter().any(|p| p.histograms.iter().any(|(h, _)| h == name))),
     );
     for metric in &latency {
         charts.push(latency_cdf_chart(results, metric));
     }
     if !results.sweep_params.is_empty() && !results.points.is_empty() {
         let layout = sweep_layout(results);
-        let metrics = ordered_names(
-            results
-                .points
-                .iter()
-                .flat_map(|p| p.metrics.iter().map(|m| m.name.as_str())),
-        );
+        let metrics = ordered_names(results.points.iter().flat_map(|p| p.metrics.iter().map(|m| m.name.as_str())));
         for metric in &metrics {
             charts.push(sweep_chart(results, &layout, metric));
         }
     }
-    let series = ordered_names(
-        results
-            .points
-            .iter()
-            .flat_map(|p| p.series.names.iter().map(String::as_str)),
-    );
+    let series = ordered_names(results.points.iter().flat_map(|p| p.series.names.iter().map(String::as_str)));
     for name in &series {
         charts.push(time_series_chart(results, name, shades));
     }
@@ -812,40 +674,18 @@ impl Legend {
         }
         for line in &chart.lines {
             if let Some(label) = &line.label {
-                entries.push((
-                    label.clone(),
-                    line.color,
-                    if line.dashed {
-                        Mark::Dashed
-                    } else {
-                        Mark::Line
-                    },
-                ));
+                entries.push((label.clone(), line.color, if line.dashed { Mark::Dashed } else { Mark::Line }));
             }
         }
         let font = (FONT, LEGEND_FONT).into_font();
-        let widest = entries
-            .iter()
-            .map(|e| font.box_size(&e.0).map_or(8 * e.0.len() as u32, |(w, _)| w))
-            .max();
+        let widest = entries.iter().map(|e| font.box_size(&e.0).map_or(8 * e.0.len() as u32, |(w, _)| w)).max();
         let column_width = 36 + widest.unwrap_or(0) + 24;
         let available = WIDTH - PLOT_LEFT - 20;
-        let columns = ((available / column_width) as usize)
-            .clamp(1, 4)
-            .min(entries.len().max(1));
+        let columns = ((available / column_width) as usize).clamp(1, 4).min(entries.len().max(1));
         let capacity = columns * LEGEND_MAX_ROWS;
-        let hidden = if entries.len() > capacity {
-            entries.len() - (capacity - 1)
-        } else {
-            0
-        };
+        let hidden = if entries.len() > capacity { entries.len() - (capacity - 1) } else { 0 };
         entries.truncate(entries.len() - hidden);
-        Legend {
-            entries,
-            columns,
-            column_width,
-            hidden,
-        }
+        Legend { entries, columns, column_width, hidden }
     }
 
     fn rows(&self) -> usize {
@@ -854,11 +694,7 @@ impl Legend {
 
     /// Pixels the legend adds below the plot.
     fn height(&self) -> u32 {
-        if self.entries.is_empty() {
-            0
-        } else {
-            self.rows() as u32 * LEGEND_ROW + 14
-        }
+        if self.entries.is_empty() { 0 } else { self.rows() as u32 * LEGEND_ROW + 14 }
     }
 
     fn draw<DB: DrawingBackend>(
@@ -879,30 +715,17 @@ impl Legend {
             let style = color(*color_index).stroke_width(2);
             match mark {
                 Mark::Line => area.draw(&PathElement::new(vec![(x, y), (x + 26, y)], style))?,
-                Mark::Dashed => area.draw(&DashedPathElement::new(
-                    vec![(x, y), (x + 26, y)],
-                    6,
-                    4,
-                    style,
-                ))?,
-                Mark::Band => area.draw(&Rectangle::new(
-                    [(x, y - 7), (x + 26, y + 7)],
-                    color(*color_index).mix(0.25).filled(),
-                ))?,
+                Mark::Dashed => area.draw(&DashedPathElement::new(vec![(x, y), (x + 26, y)], 6, 4, style))?,
+                Mark::Band => {
+                    area.draw(&Rectangle::new([(x, y - 7), (x + 26, y + 7)], color(*color_index).mix(0.25).filled()))?
+                }
             }
             area.draw(&Text::new(label.clone(), (x + 34, y), font.clone()))?;
         }
         if self.hidden > 0 {
             let (x, y) = place(self.entries.len());
-            let note = format!(
-                "… and {} more (colors repeat after {})",
-                self.hidden,
-                PALETTE.len()
-            );
-            let grey = (FONT, LEGEND_FONT)
-                .into_font()
-                .color(&RGBColor(100, 100, 100))
-                .pos(anchor);
+            let note = format!("… and {} more (colors repeat after {})", self.hidden, PALETTE.len());
+            let grey = (FONT, LEGEND_FONT).into_font().color(&RGBColor(100, 100, 100)).pos(anchor);
             area.draw(&Text::new(note, (x, y), grey))?;
         }
         Ok(())
@@ -935,13 +758,8 @@ fn draw<DB: DrawingBackend>(
     let (x0, x1) = chart.x_range;
     let (y0, y1) = chart.y_range;
     match chart.x_axis {
-        XAxis::Log => plot(
-            builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?,
-            chart,
-        )?,
-        XAxis::Linear | XAxis::Categories(_) => {
-            plot(builder.build_cartesian_2d(x0..x1, y0..y1)?, chart)?
-        }
+        XAxis::Log => plot(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?, chart)?,
+        XAxis::Linear | XAxis::Categories(_) => plot(builder.build_cartesian_2d(x0..x1, y0..y1)?, chart)?,
     }
     if legend.height() > 0 {
         legend.draw(&legend_area)?;
@@ -990,20 +808,13 @@ where
     let font = (FONT, 14).into_font();
     let mut label_end = i32::MIN;
     for (start, end, label, start_pixel) in shades {
-        ctx.draw_series(std::iter::once(Rectangle::new(
-            [(start, y0), (end, y1)],
-            SHADE_COLOR.mix(0.12).filled(),
-        )))?;
+        ctx.draw_series(std::iter::once(Rectangle::new([(start, y0), (end, y1)], SHADE_COLOR.mix(0.12).filled())))?;
         let left = start_pixel + 4;
         if left >= label_end {
-            let width = font
-                .box_size(&label)
-                .map_or(8 * label.len() as u32, |(w, _)| w);
+            let width = font.box_size(&label).map_or(8 * label.len() as u32, |(w, _)| w);
             label_end = left + width as i32 + 8;
             let style = font.color(&SHADE_COLOR);
-            ctx.draw_series(std::iter::once(
-                EmptyElement::at((start, y1)) + Text::new(label, (4, 4), style),
-            ))?;
+            ctx.draw_series(std::iter::once(EmptyElement::at((start, y1)) + Text::new(label, (4, 4), style)))?;
         }
     }
 
@@ -1030,29 +841,15 @@ where
     }
 
     if let Some(note) = &chart.note {
-        let x = if matches!(chart.x_axis, XAxis::Log) {
-            (x0 * x1).sqrt()
-        } else {
-            (x0 + x1) / 2.0
-        };
-        let style = (FONT, 18)
-            .into_font()
-            .color(&RGBColor(120, 120, 120))
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        ctx.draw_series(std::iter::once(Text::new(
-            note.clone(),
-            (x, (y0 + y1) / 2.0),
-            style,
-        )))?;
+        let x = if matches!(chart.x_axis, XAxis::Log) { (x0 * x1).sqrt() } else { (x0 + x1) / 2.0 };
+        let style = (FONT, 18).into_font().color(&RGBColor(120, 120, 120)).pos(Pos::new(HPos::Center, VPos::Center));
+        ctx.draw_series(std::iter::once(Text::new(note.clone(), (x, (y0 + y1) / 2.0), style)))?;
     }
     Ok(())
 }
 
 fn chart_error(path: &Path) -> impl FnOnce(String) -> ReportError + '_ {
-    move |message| ReportError::Chart {
-        path: path.to_path_buf(),
-        message,
-    }
+    move |message| ReportError::Chart { path: path.to_path_buf(), message }
 }
 
 fn render_svg(chart: &Chart) -> Result<String, String> {
@@ -1081,9 +878,7 @@ fn render_png(chart: &Chart) -> Result<Vec<u8>, String> {
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Best);
     let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer
-        .write_image_data(&pixels)
-        .map_err(|e| e.to_string())?;
+    writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     Ok(png)
 }
@@ -1091,11 +886,7 @@ fn render_png(chart: &Chart) -> Result<Vec<u8>, String> {
 /// Draws every chart of `results` into `dir/charts/` as `<kind>-<name>.svg` and `.png` (names
 /// sanitized to `[A-Za-z0-9._-]`, with `-2`, `-3`… on clashes); `shades` are drawn on the
 /// time-series charts. Returns the charts in report order.
-pub fn write_charts(
-    results: &ExperimentResults,
-    dir: &Path,
-    shades: &[Shade],
-) -> Result<Vec<ChartFile>, ReportError> {
+pub fn write_charts(results: &ExperimentResults, dir: &Path, shades: &[Shade]) -> Result<Vec<ChartFile>, ReportError> {
     let charts_dir = dir.join("charts");
     let mut used = BTreeSet::new();
     let mut written = Vec::new();
@@ -1113,12 +904,7 @@ pub fn write_charts(
         atomic_write(&svg_path, svg.as_bytes())?;
         let png = render_png(&chart).map_err(chart_error(&png_path))?;
         atomic_write(&png_path, &png)?;
-        written.push(ChartFile {
-            kind: chart.kind,
-            title: chart.title,
-            svg: svg_path,
-            png: png_path,
-        });
+        written.push(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path });
     }
     Ok(written)
 }
@@ -1151,24 +937,11 @@ pub(crate) mod tests {
                 let values: Vec<f64> = (1..=500).map(|i| f64::from(i) * 0.37 / k).collect();
                 let rows = 20;
                 let series_values = (0..rows)
-                    .flat_map(|r| {
-                        [
-                            r as f64 / k,
-                            if r % 7 == 3 {
-                                f64::NAN
-                            } else {
-                                0.5 + 0.01 * r as f64
-                            },
-                        ]
-                    })
+                    .flat_map(|r| [r as f64 / k, if r % 7 == 3 { f64::NAN } else { 0.5 + 0.01 * r as f64 }])
                     .collect();
                 PointResult {
                     index,
-                    params: if sweep {
-                        vec![s.to_string()]
-                    } else {
-                        Vec::new()
-                    },
+                    params: if sweep { vec![s.to_string()] } else { Vec::new() },
                     metrics: vec![
                         MetricSummary {
                             name: "app.response_time".into(),
@@ -1199,11 +972,7 @@ pub(crate) mod tests {
                     ],
                     histograms: vec![("app.response_time".into(), histogram(&values))],
                     replications: (0..3)
-                        .map(|r| ReplicationResult {
-                            replication: r,
-                            events: 1000,
-                            values: vec![90.0 / k, 0.9 / k],
-                        })
+                        .map(|r| ReplicationResult { replication: r, events: 1000, values: vec![90.0 / k, 0.9 / k] })
                         .collect(),
                     series: TimeSeries {
                         interval: SimDuration::from_secs(10),
@@ -1217,11 +986,7 @@ pub(crate) mod tests {
         ExperimentResults {
             name: "synthetic <test>".into(),
             description: Some("A & B".into()),
-            sweep_params: if sweep {
-                vec!["component.app.servers".into()]
-            } else {
-                Vec::new()
-            },
+            sweep_params: if sweep { vec!["component.app.servers".into()] } else { Vec::new() },
             points,
             total_events: 6000,
         }
@@ -1237,10 +1002,8 @@ pub(crate) mod tests {
     fn writes_svg_and_png_for_every_chart() {
         let dir = temp_dir("all");
         let charts = write_charts(&synthetic(true), &dir, &[]).unwrap();
-        let names: Vec<String> = charts
-            .iter()
-            .map(|c| c.svg.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<String> =
+            charts.iter().map(|c| c.svg.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(
             names,
             [
@@ -1256,17 +1019,10 @@ pub(crate) mod tests {
             assert!(svg.contains("<svg"), "{}", chart.svg.display());
             assert!(svg.contains("<text"), "{}", chart.svg.display());
             let png = std::fs::read(&chart.png).unwrap();
-            assert!(
-                png.starts_with(b"\x89PNG\r\n\x1a\n"),
-                "{}",
-                chart.png.display()
-            );
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", chart.png.display());
         }
         let cdf = std::fs::read_to_string(&charts[0].svg).unwrap();
-        assert!(
-            cdf.contains("component.app.servers=5"),
-            "legend names the points"
-        );
+        assert!(cdf.contains("component.app.servers=5"), "legend names the points");
         assert!(cdf.contains("latency (ms, log scale)"));
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -1274,23 +1030,13 @@ pub(crate) mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
-        let shades = [Shade {
-            start_s: 50.0,
-            end_s: 90.0,
-            label: "fault".into(),
-        }];
+        let shades = [Shade { start_s: 50.0, end_s: 90.0, label: "fault".into() }];
         let first = write_charts(&synthetic(true), &a, &shades).unwrap();
         let second = write_charts(&synthetic(true), &b, &shades).unwrap();
         assert_eq!(first.len(), second.len());
         for (x, y) in first.iter().zip(&second) {
-            assert_eq!(
-                std::fs::read(&x.svg).unwrap(),
-                std::fs::read(&y.svg).unwrap()
-            );
-            assert_eq!(
-                std::fs::read(&x.png).unwrap(),
-                std::fs::read(&y.png).unwrap()
-            );
+            assert_eq!(std::fs::read(&x.svg).unwrap(), std::fs::read(&y.svg).unwrap());
+            assert_eq!(std::fs::read(&x.png).unwrap(), std::fs::read(&y.png).unwrap());
         }
         let series = std::fs::read_to_string(&first.last().unwrap().svg).unwrap();
         assert!(series.contains("fault"), "shade label drawn");
@@ -1307,18 +1053,10 @@ pub(crate) mod tests {
         assert_eq!(charts.len(), 3);
         // An empty histogram and all-NaN series still give charts.
         results.points[0].histograms[0].1.reset();
-        results.points[0]
-            .series
-            .values
-            .iter_mut()
-            .for_each(|v| *v = f64::NAN);
+        results.points[0].series.values.iter_mut().for_each(|v| *v = f64::NAN);
         let charts = write_charts(&results, &dir, &[]).unwrap();
         assert_eq!(charts.len(), 3);
-        assert!(
-            std::fs::read_to_string(&charts[0].svg)
-                .unwrap()
-                .contains("no observations")
-        );
+        assert!(std::fs::read_to_string(&charts[0].svg).unwrap().contains("no observations"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -1326,27 +1064,15 @@ pub(crate) mod tests {
     fn cdf_lines_are_capped_and_monotone() {
         let values: Vec<f64> = (1..=100_000).map(|i| f64::from(i) * 0.013).collect();
         let points = cdf_points(&histogram(&values), 0.01, 5.0);
-        assert!(
-            points.len() <= 2 * CDF_STEPS as usize + 3,
-            "{} points",
-            points.len()
-        );
-        assert!(
-            points
-                .windows(2)
-                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
-        );
+        assert!(points.len() <= 2 * CDF_STEPS as usize + 3, "{} points", points.len());
+        assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
         assert_eq!(points[0].1, 0.0);
         assert_eq!(points.last().unwrap().1, 1.0);
     }
 
     #[test]
     fn shades_merge_within_a_pixel() {
-        let shade = |start_s: f64, end_s: f64, label: &str| Shade {
-            start_s,
-            end_s,
-            label: label.into(),
-        };
+        let shade = |start_s: f64, end_s: f64, label: &str| Shade { start_s, end_s, label: label.into() };
         let shades = [
             shade(50.0, 60.0, "b"),
             shade(10.0, 20.0, "a"),
@@ -1358,15 +1084,9 @@ pub(crate) mod tests {
         let merged = merge_shades(&shades, (0.0, 100.0), |x| x as i32);
         assert_eq!(
             merged,
-            vec![
-                (0.0, 1.0, "early".to_string()),
-                (10.0, 30.0, "a".to_string()),
-                (50.0, 60.0, "b".to_string())
-            ]
+            vec![(0.0, 1.0, "early".to_string()), (10.0, 30.0, "a".to_string()), (50.0, 60.0, "b".to_string())]
         );
-        let many: Vec<Shade> = (0..1000)
-            .map(|i| shade(f64::from(i) * 0.1, f64::from(i) * 0.1 + 0.05, "x"))
-            .collect();
+        let many: Vec<Shade> = (0..1000).map(|i| shade(f64::from(i) * 0.1, f64::from(i) * 0.1 + 0.05, "x")).collect();
         assert_eq!(merge_shades(&many, (0.0, 100.0), |x| x as i32).len(), 1);
     }
 
@@ -1381,9 +1101,6 @@ pub(crate) mod tests {
         assert_eq!(tick(-0.0), "0");
         assert_eq!(category_label(&["a".into(), "b".into()], 1.0), "b");
         assert_eq!(category_label(&["a".into(), "b".into()], 0.5), "");
-        assert_eq!(
-            segments(&[1.0, f64::NAN, 2.0, 3.0], |v: &f64| v.is_finite()),
-            vec![vec![1.0], vec![2.0, 3.0]]
-        );
+        assert_eq!(segments(&[1.0, f64::NAN, 2.0, 3.0], |v: &f64| v.is_finite()), vec![vec![1.0], vec![2.0, 3.0]]);
     }
 }

@@ -52,22 +52,11 @@ pub fn readable(value: f64) -> String {
             }
             grouped.push(c);
         }
-        return if value < 0.0 {
-            format!("-{grouped}")
-        } else {
-            grouped
-        };
+        return if value < 0.0 { format!("-{grouped}") } else { grouped };
     }
     let decimals = (3 - magnitude.log10().floor() as i32).clamp(0, 6) as usize;
     let formatted = format!("{value:.decimals$}");
-    if formatted.contains('.') {
-        formatted
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    } else {
-        formatted
-    }
+    if formatted.contains('.') { formatted.trim_end_matches('0').trim_end_matches('.').to_string() } else { formatted }
 }
 
 fn summary_cells(metric: &MetricSummary) -> Vec<String> {
@@ -83,12 +72,7 @@ fn summary_cells(metric: &MetricSummary) -> Vec<String> {
         Some(p) => cells.extend([p.p50, p.p90, p.p99, p.p999, p.max].map(readable)),
         None => cells.extend(std::iter::repeat_n("–".to_string(), 5)),
     }
-    cells.push(
-        metric
-            .count
-            .map(|c| readable(c as f64))
-            .unwrap_or_else(|| "–".into()),
-    );
+    cells.push(metric.count.map(|c| readable(c as f64)).unwrap_or_else(|| "–".into()));
     cells
 }
 
@@ -98,11 +82,7 @@ fn relative_href(path: &Path, dir: &Path) -> String {
         .strip_prefix(dir)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| Path::new("charts").join(path.file_name().unwrap_or_default()));
-    relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
 const STYLE: &str = "\
@@ -130,11 +110,7 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} — stratus report</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
-    if let Some(description) = results
-        .description
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
+    if let Some(description) = results.description.as_deref().filter(|d| !d.trim().is_empty()) {
         let _ = writeln!(html, "<p class=\"description\">{}</p>", escape(description));
     }
     let runs: usize = results.points.iter().map(|p| p.replications.len()).sum();
@@ -148,11 +124,7 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
         readable(results.total_events as f64),
     );
     if !results.sweep_params.is_empty() {
-        let swept: Vec<String> = results
-            .sweep_params
-            .iter()
-            .map(|p| format!("<code>{}</code>", escape(p)))
-            .collect();
+        let swept: Vec<String> = results.sweep_params.iter().map(|p| format!("<code>{}</code>", escape(p))).collect();
         let _ = write!(html, " · swept: {}", swept.join(", "));
     }
     let _ = writeln!(html, " · stratus {}</p>", env!("CARGO_PKG_VERSION"));
@@ -169,23 +141,11 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
             let mut cells = vec![point.index.to_string()];
             cells.extend(point.params.iter().map(|p| escape(p)));
             cells.extend(summary_cells(metric));
-            let class = if m == 0 && point.index > 0 {
-                " class=\"first\""
-            } else {
-                ""
-            };
+            let class = if m == 0 && point.index > 0 { " class=\"first\"" } else { "" };
             let _ = write!(html, "<tr{class}>");
             for (c, cell) in cells.iter().enumerate() {
                 let numeric = c == 0 || c >= text_columns;
-                let _ = write!(
-                    html,
-                    "{}{cell}</td>",
-                    if numeric {
-                        "<td class=\"num\">"
-                    } else {
-                        "<td>"
-                    }
-                );
+                let _ = write!(html, "{}{cell}</td>", if numeric { "<td class=\"num\">" } else { "<td>" });
             }
             html.push_str("</tr>\n");
         }
@@ -219,43 +179,22 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
     html.push_str("<h2>Data files</h2>\n<ul>\n");
     let mut files = vec![
         ("summary.csv", "one row per sweep point and metric"),
-        (
-            "replications.csv",
-            "one row per sweep point, replication and metric",
-        ),
-        (
-            "timeseries.csv",
-            "sampled series, averaged over replications",
-        ),
-        (
-            "scenario.resolved.toml",
-            "the scenario as run, with every default filled in",
-        ),
+        ("replications.csv", "one row per sweep point, replication and metric"),
+        ("timeseries.csv", "sampled series, averaged over replications"),
+        ("scenario.resolved.toml", "the scenario as run, with every default filled in"),
     ];
     if results.points.iter().any(|p| !p.histograms.is_empty()) {
-        files.push((
-            "histograms/",
-            "merged latency histograms per point (HDR V2, deflate)",
-        ));
+        files.push(("histograms/", "merged latency histograms per point (HDR V2, deflate)"));
     }
     for (file, what) in files {
-        let _ = writeln!(
-            html,
-            "<li><a href=\"{0}\">{0}</a> — {1}</li>",
-            escape(file),
-            escape(what)
-        );
+        let _ = writeln!(html, "<li><a href=\"{0}\">{0}</a> — {1}</li>", escape(file), escape(what));
     }
     html.push_str("</ul>\n</body>\n</html>\n");
     html
 }
 
 /// Writes `dir/report.html`; returns its path.
-pub fn write_report(
-    results: &ExperimentResults,
-    charts: &[ChartFile],
-    dir: &Path,
-) -> Result<PathBuf, ReportError> {
+pub fn write_report(results: &ExperimentResults, charts: &[ChartFile], dir: &Path) -> Result<PathBuf, ReportError> {
     let path = dir.join("report.html");
     atomic_write(&path, report_html(results, charts, dir).as_bytes())?;
     Ok(path)
@@ -268,10 +207,7 @@ mod tests {
 
     #[test]
     fn escapes_and_formats() {
-        assert_eq!(
-            escape("<a href=\"x\">&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
+        assert_eq!(escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
         assert_eq!(readable(f64::NAN), "–");
         assert_eq!(readable(2527.637048), "2528");
         assert_eq!(readable(184265.0), "184\u{2009}265");
@@ -295,12 +231,7 @@ mod tests {
         assert!(html.contains("A &amp; B"));
         assert!(html.contains("<img src=\"charts/cdf-app.response_time.svg\""));
         assert!(html.contains("<th>component.app.servers</th>"));
-        for file in [
-            "summary.csv",
-            "replications.csv",
-            "timeseries.csv",
-            "scenario.resolved.toml",
-        ] {
+        for file in ["summary.csv", "replications.csv", "timeseries.csv", "scenario.resolved.toml"] {
             assert!(html.contains(&format!("<a href=\"{file}\">")), "{file}");
         }
         assert!(!html.contains("<script"));

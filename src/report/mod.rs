@@ -93,9 +93,9 @@ fn csv_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
 pub fn summary_header(results: &ExperimentResults) -> Vec<String> {
     let mut header = vec!["point".to_string()];
     header.extend(results.sweep_params.iter().cloned());
-    for column in [
-        "metric", "unit", "replications", "mean", "ci95_low", "ci95_high", "p50", "p90", "p99", "p999", "max", "count",
-    ] {
+    for column in
+        ["metric", "unit", "replications", "mean", "ci95_low", "ci95_high", "p50", "p90", "p99", "p999", "max", "count"]
+    {
         header.push(column.into());
     }
     header
@@ -230,10 +230,8 @@ fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> R
 /// points do not linger, and a failure leaves the earlier results untouched. A folder that
 /// exists but does not hold stratus results (no `scenario.resolved.toml`) is never replaced.
 pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let refuse = |message: &str| ReportError::Io {
-        path: dir.to_path_buf(),
-        source: std::io::Error::other(message.to_string()),
-    };
+    let refuse =
+        |message: &str| ReportError::Io { path: dir.to_path_buf(), source: std::io::Error::other(message.to_string()) };
     let name = dir.file_name().ok_or_else(|| refuse("the output folder needs a name (not `.` or `/`)"))?;
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),

@@ -50,10 +50,7 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
 
 fn element_named<'a, 'i>(items: &'a [Spanned<DeValue<'i>>], name: &str) -> Option<usize> {
     items.iter().position(|item| {
-        item.get_ref()
-            .as_table()
-            .and_then(|table| table.get("name"))
-            .and_then(|value| value.get_ref().as_str())
+        item.get_ref().as_table().and_then(|table| table.get("name")).and_then(|value| value.get_ref().as_str())
             == Some(name)
     })
 }
@@ -169,7 +166,9 @@ fn set_in_value<'i>(
                 Segment::Key(name) => element_named(items, name).ok_or_else(|| {
                     let names: Vec<String> = items
                         .iter()
-                        .filter_map(|item| item.get_ref().as_table()?.get("name")?.get_ref().as_str().map(|n| format!("`{n}`")))
+                        .filter_map(|item| {
+                            item.get_ref().as_table()?.get("name")?.get_ref().as_str().map(|n| format!("`{n}`"))
+                        })
                         .collect();
                     format!("`{path}`: nothing is named `{name}` (names here: {})", names.join(", "))
                 })?,
@@ -267,12 +266,8 @@ impl fmt::Display for Diagnostic {
         writeln!(f, "{:gutter$} |", "")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
         // Keep tabs before the caret so it lines up under the offending text.
-        let pad: String = self
-            .source_line
-            .chars()
-            .take(self.column - 1)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        let pad: String =
+            self.source_line.chars().take(self.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         write!(f, "{:gutter$} | {pad}{}", "", "^".repeat(self.width))?;
         if let Some(note) = &self.note {
             write!(f, "\n{:gutter$} = note: {note}", "")?;

@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-pub use doc::{Diagnostic, parse_path};
 use crate::engine::{SimDuration, StreamKey};
 use crate::model::fault::FaultConfig;
 use crate::model::kinds::{BuildContext, COMPONENT_KINDS, ComponentConfig};
@@ -27,6 +26,7 @@ use crate::model::workload::{Workload, WorkloadConfig};
 use crate::model::world::{RunConfig, World};
 use crate::model::{ComponentId, Network, SpecError, article};
 use crate::units::Duration;
+pub use doc::{Diagnostic, parse_path};
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
 pub const DEFAULT_REPLICATIONS: u32 = 10;
@@ -107,11 +107,7 @@ impl SimulationConfig {
 
     /// Timing of one run.
     pub fn run_config(&self) -> RunConfig {
-        RunConfig {
-            duration: self.duration.get(),
-            warmup: self.warmup.get(),
-            sample_interval: self.sample_interval(),
-        }
+        RunConfig { duration: self.duration.get(), warmup: self.warmup.get(), sample_interval: self.sample_interval() }
     }
 
     fn validate(&self) -> Result<(), SpecError> {
@@ -135,7 +131,10 @@ impl SimulationConfig {
                 ));
             }
             if self.duration.get().as_nanos() / interval.get().as_nanos() > 1_000_000 {
-                return Err(SpecError::new("sample_interval", "more than 1,000,000 samples per run; choose a longer interval"));
+                return Err(SpecError::new(
+                    "sample_interval",
+                    "more than 1,000,000 samples per run; choose a longer interval",
+                ));
             }
         }
         Ok(())
@@ -225,9 +224,10 @@ impl ScenarioSpec {
             let path = format!("fault[{index}]");
             let plan = fault.plan(index, &az_by_name).map_err(|e| located(&path, e))?;
             let target = match &plan.target {
-                Some(name) => Some(resolve(name).ok_or_else(|| {
-                    (format!("{path}.target"), format!("no component is called `{name}`"))
-                })?),
+                Some(name) => Some(
+                    resolve(name)
+                        .ok_or_else(|| (format!("{path}.target"), format!("no component is called `{name}`")))?,
+                ),
                 None => None,
             };
             // Component names cannot contain '/', so fault streams never collide with them.
@@ -345,11 +345,10 @@ impl Scenario {
         let source = std::fs::read_to_string(path)
             .map_err(|source| ScenarioError::Read { path: path.display().to_string(), source })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::from_source(&path.display().to_string(), &source, &base_dir, overrides)
-            .map(|mut scenario| {
-                scenario.file = path.to_path_buf();
-                scenario
-            })
+        Self::from_source(&path.display().to_string(), &source, &base_dir, overrides).map(|mut scenario| {
+            scenario.file = path.to_path_buf();
+            scenario
+        })
     }
 
     /// Reads and validates scenario text; `file` names it in messages and `base_dir` anchors
@@ -363,9 +362,8 @@ impl Scenario {
         let diagnose = |span: Range<usize>, message: String| -> ScenarioError {
             ScenarioError::Invalid(Box::new(Diagnostic::new(file, source, span, message)))
         };
-        let mut root = DeTable::parse(source).map_err(|e| {
-            diagnose(e.span().unwrap_or(0..0), format!("invalid TOML: {}", e.message().trim_end()))
-        })?;
+        let mut root = DeTable::parse(source)
+            .map_err(|e| diagnose(e.span().unwrap_or(0..0), format!("invalid TOML: {}", e.message().trim_end())))?;
 
         // The sweep grid.
         let mut axes: Vec<SweepAxis<'_>> = Vec::new();
@@ -381,7 +379,12 @@ impl Scenario {
                 let path = key.into_inner().to_string();
                 let segments = parse_path(&path).map_err(|message| diagnose(key_span.clone(), message))?;
                 if segments.first() == Some(&doc::Segment::Key("sweep".into())) {
-                    return Err(diagnose(key_span, format!("`{path}` points into the sweep itself; sweep keys name parameters such as \"component.app.servers\"")));
+                    return Err(diagnose(
+                        key_span,
+                        format!(
+                            "`{path}` points into the sweep itself; sweep keys name parameters such as \"component.app.servers\""
+                        ),
+                    ));
                 }
                 let values_span = values.span();
                 let DeValue::Array(items) = values.into_inner() else {
@@ -397,7 +400,11 @@ impl Scenario {
         // Overrides from the command line; an override of a swept parameter replaces the axis.
         let mut parsed_overrides = Vec::new();
         for item in overrides {
-            let bad = |message: String| ScenarioError::BadOverride { flag: item.flag.clone(), value: item.value.clone(), message };
+            let bad = |message: String| ScenarioError::BadOverride {
+                flag: item.flag.clone(),
+                value: item.value.clone(),
+                message,
+            };
             let (path, value) = item
                 .assignment
                 .split_once('=')
@@ -405,10 +412,16 @@ impl Scenario {
             let path = path.trim();
             let segments = parse_path(path).map_err(bad)?;
             if segments.first() == Some(&doc::Segment::Key("sweep".into())) {
-                return Err(bad("the sweep cannot be changed with --set; set the swept parameter itself to fix its value".into()));
+                return Err(bad(
+                    "the sweep cannot be changed with --set; set the swept parameter itself to fix its value".into(),
+                ));
             }
             axes.retain(|axis| axis.path != path);
-            parsed_overrides.push(ParsedOverride { source: item, path, value: doc::parse_override_value(value.trim()) });
+            parsed_overrides.push(ParsedOverride {
+                source: item,
+                path,
+                value: doc::parse_override_value(value.trim()),
+            });
         }
 
         // Expand the grid: row-major, the last axis fastest.
@@ -450,7 +463,11 @@ impl Scenario {
             };
             for item in &parsed_overrides {
                 let span = doc::set_path(&mut doc, item.path, item.value.clone(), None).map_err(|message| {
-                    ScenarioError::BadOverride { flag: item.source.flag.clone(), value: item.source.value.clone(), message }
+                    ScenarioError::BadOverride {
+                        flag: item.source.flag.clone(),
+                        value: item.source.value.clone(),
+                        message,
+                    }
                 })?;
                 provenance.override_spans.push((span, format!("the value comes from {}", item.source.origin())));
             }
@@ -459,7 +476,9 @@ impl Scenario {
                 let from_override = provenance
                     .override_spans
                     .iter()
-                    .find(|(override_span, _)| override_span.start <= span.start && span.end <= override_span.end.max(override_span.start + 1))
+                    .find(|(override_span, _)| {
+                        override_span.start <= span.start && span.end <= override_span.end.max(override_span.start + 1)
+                    })
                     .map(|(_, note)| note.clone());
                 diagnostic.note = from_override.or(provenance.sweep_note.clone());
                 ScenarioError::Invalid(Box::new(diagnostic))
@@ -493,14 +512,7 @@ impl Scenario {
             },
             toml::to_string(&resolved).unwrap_or_default()
         );
-        Ok(Scenario {
-            file: PathBuf::from(file),
-            name,
-            description,
-            sweep_params,
-            points,
-            resolved_toml,
-        })
+        Ok(Scenario { file: PathBuf::from(file), name, description, sweep_params, points, resolved_toml })
     }
 }
 
@@ -521,14 +533,26 @@ struct Header {
 
 type Located<T> = Result<T, (Range<usize>, String)>;
 
-fn take_string(table: &mut DeTable<'_>, key: &str, table_span: &Range<usize>, what: &str) -> Located<Option<(String, Range<usize>)>> {
+fn take_string(
+    table: &mut DeTable<'_>,
+    key: &str,
+    table_span: &Range<usize>,
+    what: &str,
+) -> Located<Option<(String, Range<usize>)>> {
     match table.remove(key) {
         None => Ok(None),
         Some(value) => {
             let span = value.span();
             match value.into_inner() {
                 DeValue::String(text) => Ok(Some((text.to_string(), span))),
-                other => Err((span, format!("`{key}` of a {what} must be a string, found {} {}", article(other.type_str()), other.type_str()))),
+                other => Err((
+                    span,
+                    format!(
+                        "`{key}` of a {what} must be a string, found {} {}",
+                        article(other.type_str()),
+                        other.type_str()
+                    ),
+                )),
             }
         }
     }
@@ -536,10 +560,13 @@ fn take_string(table: &mut DeTable<'_>, key: &str, table_span: &Range<usize>, wh
 }
 
 fn take_header(table: &mut DeTable<'_>, span: &Range<usize>, what: &str, with_kind: bool) -> Located<Header> {
-    let (name, name_span) = take_string(table, "name", span, what)?
-        .ok_or_else(|| (span.clone(), format!("this {what} has no `name`")))?;
+    let (name, name_span) =
+        take_string(table, "name", span, what)?.ok_or_else(|| (span.clone(), format!("this {what} has no `name`")))?;
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err((name_span, format!("`{name}` is not a valid name: use letters, digits, `_` and `-` (no dots or spaces)")));
+        return Err((
+            name_span,
+            format!("`{name}` is not a valid name: use letters, digits, `_` and `-` (no dots or spaces)"),
+        ));
     }
     let kind = if with_kind {
         Some(take_string(table, "kind", span, what)?.ok_or_else(|| {
@@ -583,10 +610,7 @@ fn humanize(message: &str) -> String {
     out
 }
 
-fn array_of_tables<'i>(
-    root: &mut DeTable<'i>,
-    key: &str,
-) -> Located<Vec<(Range<usize>, DeTable<'i>)>> {
+fn array_of_tables<'i>(root: &mut DeTable<'i>, key: &str) -> Located<Vec<(Range<usize>, DeTable<'i>)>> {
     let Some(value) = root.remove(key) else { return Ok(Vec::new()) };
     let span = value.span();
     let DeValue::Array(items) = value.into_inner() else {
@@ -596,7 +620,10 @@ fn array_of_tables<'i>(
         .iter()
         .map(|item| match item.get_ref() {
             DeValue::Table(table) => Ok((item.span(), table.clone())),
-            other => Err((item.span(), format!("each `{key}` must be a table, found {} {}", article(other.type_str()), other.type_str()))),
+            other => Err((
+                item.span(),
+                format!("each `{key}` must be a table, found {} {}", article(other.type_str()), other.type_str()),
+            )),
         })
         .collect()
 }
@@ -614,24 +641,37 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
     for (span, mut table) in components_raw {
         let header = take_header(&mut table, &span, "component", true)?;
         let (kind, kind_span) = header.kind.clone().expect("components have kinds");
-        let config = ComponentConfig::deserialize_kind(&kind, ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))))
-            .map_err(|e| toml_error(e, &span))?
-            .ok_or_else(|| (kind_span, format!("unknown component kind `{kind}`, expected one of {}", quoted(COMPONENT_KINDS))))?;
+        let config = ComponentConfig::deserialize_kind(
+            &kind,
+            ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))),
+        )
+        .map_err(|e| toml_error(e, &span))?
+        .ok_or_else(|| {
+            (kind_span, format!("unknown component kind `{kind}`, expected one of {}", quoted(COMPONENT_KINDS)))
+        })?;
         components.push(ComponentSpec { name: header.name, az: header.az, config });
     }
     let mut workloads = Vec::new();
     for (span, mut table) in workloads_raw {
         let header = take_header(&mut table, &span, "workload", false)?;
-        let config = WorkloadConfig::deserialize(ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))))
-            .map_err(|e| toml_error(e, &span))?;
+        let config =
+            WorkloadConfig::deserialize(ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))))
+                .map_err(|e| toml_error(e, &span))?;
         workloads.push(WorkloadSpec { name: header.name, config });
     }
 
     let at = |path: &str, message: String| (doc::span_of(&full, path), message);
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for (name, what) in components.iter().map(|c| (c.name.as_str(), "component")).chain(workloads.iter().map(|w| (w.name.as_str(), "workload"))) {
+    for (name, what) in components
+        .iter()
+        .map(|c| (c.name.as_str(), "component"))
+        .chain(workloads.iter().map(|w| (w.name.as_str(), "workload")))
+    {
         if let Some(previous) = seen.insert(name, what) {
-            return Err(at(&format!("{what}.{name}.name"), format!("the name `{name}` is already used by a {previous}; names must be unique")));
+            return Err(at(
+                &format!("{what}.{name}.name"),
+                format!("the name `{name}` is already used by a {previous}; names must be unique"),
+            ));
         }
     }
     if components.is_empty() {
@@ -645,7 +685,10 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
     for component in &components {
         for (field, name) in component.config.references() {
             if !components.iter().any(|c| c.name == name) {
-                return Err(at(&format!("component.{}.{field}", component.name), format!("no component is called `{name}`")));
+                return Err(at(
+                    &format!("component.{}.{field}", component.name),
+                    format!("no component is called `{name}`"),
+                ));
             }
         }
     }

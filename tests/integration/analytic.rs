@@ -103,17 +103,13 @@ fn bias_bound(servers: u32, rate: f64, mean_service: f64, ca2: f64, cs2: f64, wi
 
 /// t(0.9995, ν) for ν = 1..=30 (standard tables, e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2).
 const T9995: [f64; 30] = [
-    636.619, 31.599, 12.924, 8.610, 6.869, 5.959, 5.408, 5.041, 4.781, 4.587, 4.437, 4.318, 4.221,
-    4.140, 4.073, 4.015, 3.965, 3.922, 3.883, 3.850, 3.819, 3.792, 3.768, 3.745, 3.725, 3.707,
-    3.690, 3.674, 3.659, 3.646,
+    636.619, 31.599, 12.924, 8.610, 6.869, 5.959, 5.408, 5.041, 4.781, 4.587, 4.437, 4.318, 4.221, 4.140, 4.073, 4.015,
+    3.965, 3.922, 3.883, 3.850, 3.819, 3.792, 3.768, 3.745, 3.725, 3.707, 3.690, 3.674, 3.659, 3.646,
 ];
 
 /// Factor turning a 95% Student-t half-width into a 99.9% one with `n` values.
 fn widen_to_999(n: usize) -> f64 {
-    assert!(
-        (2..=31).contains(&n),
-        "the t table covers 2..=31 replications, not {n}"
-    );
+    assert!((2..=31).contains(&n), "the t table covers 2..=31 replications, not {n}");
     T9995[n - 2] / t_quantile_975(n - 1)
 }
 
@@ -149,26 +145,15 @@ fn simulate(label: &'static str, toml: &str, warmup: f64, window: f64) -> Run {
     let scenario = Scenario::from_source(label, toml, Path::new("."), &overrides)
         .unwrap_or_else(|e| panic!("{label}: the scenario does not load: {e}"));
     let started = Instant::now();
-    let results = experiment::run(
-        &scenario,
-        &RunOptions {
-            threads: None,
-            progress: false,
-        },
-    )
-    .unwrap_or_else(|e| panic!("{label}: the experiment failed: {e}"));
+    let results = experiment::run(&scenario, &RunOptions { threads: None, progress: false })
+        .unwrap_or_else(|e| panic!("{label}: the experiment failed: {e}"));
     println!(
         "[{label}] {} replications × {window} s measured: {:.2}M events in {:.2} s",
         scenario.points[0].spec.simulation.replications,
         results.total_events as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
-    Run {
-        label,
-        scenario,
-        results,
-        window,
-    }
+    Run { label, scenario, results, window }
 }
 
 impl Run {
@@ -197,42 +182,25 @@ impl Run {
     fn rerun_replications(&self) -> Vec<RunOutput> {
         let spec = &self.scenario.points[0].spec;
         let reps = spec.simulation.replications as usize;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(reps);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(reps);
         let mut outputs: Vec<Option<RunOutput>> = (0..reps).map(|_| None).collect();
         std::thread::scope(|scope| {
             for (chunk_index, chunk) in outputs.chunks_mut(reps.div_ceil(threads)).enumerate() {
                 scope.spawn(move || {
                     for (offset, slot) in chunk.iter_mut().enumerate() {
                         let replication = (chunk_index * reps.div_ceil(threads) + offset) as u64;
-                        let key = StreamKey {
-                            seed: spec.simulation.seed,
-                            point: 0,
-                            replication,
-                        };
-                        *slot = Some(
-                            spec.build_world(key)
-                                .expect("the scenario was validated")
-                                .run(),
-                        );
+                        let key = StreamKey { seed: spec.simulation.seed, point: 0, replication };
+                        *slot = Some(spec.build_world(key).expect("the scenario was validated").run());
                     }
                 });
             }
         });
-        outputs
-            .into_iter()
-            .map(|output| output.expect("every replication ran"))
-            .collect()
+        outputs.into_iter().map(|output| output.expect("every replication ran")).collect()
     }
 }
 
 fn summary<'a>(point: &'a PointResult, metric: &str) -> &'a MetricSummary {
-    point
-        .metrics
-        .iter()
-        .find(|m| m.name == metric)
-        .unwrap_or_else(|| panic!("no metric `{metric}`"))
+    point.metrics.iter().find(|m| m.name == metric).unwrap_or_else(|| panic!("no metric `{metric}`"))
 }
 
 fn histogram<'a>(point: &'a PointResult, metric: &str) -> &'a Histogram<u64> {
@@ -245,27 +213,13 @@ fn histogram<'a>(point: &'a PointResult, metric: &str) -> &'a Histogram<u64> {
 }
 
 fn replication_values(point: &PointResult, metric: &str) -> Vec<f64> {
-    let index = point
-        .metrics
-        .iter()
-        .position(|m| m.name == metric)
-        .unwrap_or_else(|| panic!("no metric `{metric}`"));
-    point
-        .replications
-        .iter()
-        .map(|rep| rep.values[index])
-        .collect()
+    let index = point.metrics.iter().position(|m| m.name == metric).unwrap_or_else(|| panic!("no metric `{metric}`"));
+    point.replications.iter().map(|rep| rep.values[index]).collect()
 }
 
 /// The histogram of `metric` in one rerun replication.
 fn replication_histogram<'a>(output: &'a RunOutput, metric: &str) -> &'a Histogram<u64> {
-    match output
-        .metrics
-        .metrics
-        .iter()
-        .find(|m| m.name == metric)
-        .map(|m| &m.value)
-    {
+    match output.metrics.metrics.iter().find(|m| m.name == metric).map(|m| &m.value) {
         Some(MetricValue::Latency { histogram, .. }) => histogram,
         _ => panic!("no latency metric `{metric}` in the replication"),
     }
@@ -275,9 +229,7 @@ fn replication_histogram<'a>(output: &'a RunOutput, metric: &str) -> &'a Histogr
 fn check_reruns_match(run: &Run, outputs: &[RunOutput], metric: &str) {
     let mut merged = replication_histogram(&outputs[0], metric).clone();
     for output in &outputs[1..] {
-        merged
-            .add(replication_histogram(output, metric))
-            .expect("same precision");
+        merged.add(replication_histogram(output, metric)).expect("same precision");
     }
     assert!(
         merged == *run.histogram(metric),
@@ -299,18 +251,11 @@ struct Checks {
 
 impl Checks {
     fn new(test: &'static str) -> Self {
-        Checks {
-            test,
-            failures: Vec::new(),
-        }
+        Checks { test, failures: Vec::new() }
     }
 
     fn record(&mut self, ok: bool, line: String) {
-        println!(
-            "[{}] {} {line}",
-            self.test,
-            if ok { "ok  " } else { "FAIL" }
-        );
+        println!("[{}] {} {line}", self.test, if ok { "ok  " } else { "FAIL" });
         if !ok {
             self.failures.push(line);
         }
@@ -345,11 +290,7 @@ impl Checks {
         let half95 = (m.ci95_high - m.ci95_low) / 2.0;
         self.interval(
             &format!("{} {metric}", run.label),
-            Interval {
-                mean: m.mean,
-                half95,
-                n: m.replications,
-            },
+            Interval { mean: m.mean, half95, n: m.replications },
             theory,
             bias_relative * theory.abs(),
             max_half,
@@ -390,11 +331,7 @@ struct Interval {
 /// Mean and 95% half-width of per-replication values.
 fn mean_and_half(values: &[f64]) -> Interval {
     let e = estimate(values);
-    Interval {
-        mean: e.mean,
-        half95: (e.high - e.low) / 2.0,
-        n: e.n,
-    }
+    Interval { mean: e.mean, half95: (e.high - e.low) / 2.0, n: e.n }
 }
 
 /// The age a (seconds) such that `rate`·E[(V − a)⁺] ≤ `p`, with V distributed as the
@@ -454,26 +391,17 @@ fn check_little(checks: &mut Checks, run: &Run, station: &str, servers: u32) {
     let point = run.point();
     let metric = |quantity: &str| replication_values(point, &format!("{station}.{quantity}"));
     let (in_system, queue) = (metric("in_system"), metric("queue_length"));
-    let (throughput, response, wait) = (
-        metric("throughput"),
-        metric("response_time"),
-        metric("wait_time"),
-    );
+    let (throughput, response, wait) = (metric("throughput"), metric("response_time"), metric("wait_time"));
     let rate = summary(point, &format!("{station}.throughput")).mean;
-    let response_bound =
-        boundary_bound(histogram(point, &format!("{station}.response_time")), rate) / run.window;
-    let wait_bound =
-        boundary_bound(histogram(point, &format!("{station}.wait_time")), rate) / run.window;
+    let response_bound = boundary_bound(histogram(point, &format!("{station}.response_time")), rate) / run.window;
+    let wait_bound = boundary_bound(histogram(point, &format!("{station}.wait_time")), rate) / run.window;
     let (mut worst_l, mut worst_q) = (0.0f64, 0.0f64);
     let mut failed = Vec::new();
     for rep in 0..in_system.len() {
         let expected_l = throughput[rep] * response[rep] / 1000.0;
         let expected_q = throughput[rep] * wait[rep] / 1000.0;
         let tolerance_q = wait_bound + f64::from(servers) * wait[rep] / 1000.0 / run.window;
-        let (error_l, error_q) = (
-            (in_system[rep] - expected_l).abs(),
-            (queue[rep] - expected_q).abs(),
-        );
+        let (error_l, error_q) = ((in_system[rep] - expected_l).abs(), (queue[rep] - expected_q).abs());
         worst_l = worst_l.max(error_l / response_bound);
         worst_q = worst_q.max(error_q / tolerance_q);
         if !(error_l <= response_bound && error_q <= tolerance_q) {
@@ -543,13 +471,7 @@ fn mm1_mean_values_and_median() {
     let bias = bias_bound(1, lambda, 1.0 / mu, 1.0, 1.0, run.window);
     let mut checks = Checks::new("mm1");
     checks.metric(&run, "q.response_time", 1000.0 / (mu - lambda), bias, 0.05);
-    checks.metric(
-        &run,
-        "q.wait_time",
-        1000.0 * rho / (mu - lambda),
-        bias,
-        0.05,
-    );
+    checks.metric(&run, "q.wait_time", 1000.0 * rho / (mu - lambda), bias, 0.05);
     checks.metric(&run, "q.queue_length", rho * rho / (1.0 - rho), bias, 0.05);
     checks.metric(&run, "q.in_system", rho / (1.0 - rho), bias, 0.05);
     checks.metric(&run, "q.utilization", rho, bias, 0.02);
@@ -569,19 +491,11 @@ fn mm1_mean_values_and_median() {
         .map(|o| replication_histogram(o, "q.response_time").value_at_quantile(0.5) as f64 / 1e6)
         .collect();
     let Interval { half95, n, .. } = mean_and_half(&medians);
-    let pooled = run
-        .summary("q.response_time")
-        .percentiles
-        .expect("latency percentiles")
-        .p50;
+    let pooled = run.summary("q.response_time").percentiles.expect("latency percentiles").p50;
     let theory = 1000.0 * std::f64::consts::LN_2 / (mu - lambda);
     checks.interval(
         "M/M/1 q.response_time p50 (merged)",
-        Interval {
-            mean: pooled,
-            half95,
-            n,
-        },
+        Interval { mean: pooled, half95, n },
         theory,
         theory * (bias + 1e-3),
         0.05,
@@ -624,10 +538,9 @@ arrival = { process = "poisson", rate = 3.5 }
 #[test]
 fn mmc_against_erlang_c() {
     let mut checks = Checks::new("mmc");
-    for (label, servers, lambda, window) in [
-        ("M/M/4", 4u32, 3.5, measured(15_000.0)),
-        ("M/M/10", 10, 9.0, measured(6_000.0)),
-    ] {
+    for (label, servers, lambda, window) in
+        [("M/M/4", 4u32, 3.5, measured(15_000.0)), ("M/M/10", 10, 9.0, measured(6_000.0))]
+    {
         let toml = MMC
             .replace("servers = 4", &format!("servers = {servers}"))
             .replace("rate = 3.5", &format!("rate = {lambda:?}"));
@@ -639,47 +552,24 @@ fn mmc_against_erlang_c() {
         println!("[mmc] {label}: Erlang C = {c:.5}, Wq = {wq:.5} s");
         let bias = bias_bound(servers, lambda, 1.0 / mu, 1.0, 1.0, run.window);
         checks.metric(&run, "app.wait_time", 1000.0 * wq, bias, 0.05);
-        checks.metric(
-            &run,
-            "app.response_time",
-            1000.0 * (wq + 1.0 / mu),
-            bias,
-            0.05,
-        );
+        checks.metric(&run, "app.response_time", 1000.0 * (wq + 1.0 / mu), bias, 0.05);
         checks.metric(&run, "app.queue_length", lambda * wq, bias, 0.05);
         checks.metric(&run, "app.in_system", lambda * wq + offered, bias, 0.05);
-        checks.metric(
-            &run,
-            "app.utilization",
-            offered / f64::from(servers),
-            bias,
-            0.02,
-        );
+        checks.metric(&run, "app.utilization", offered / f64::from(servers), bias, 0.02);
 
         let outputs = run.rerun_replications();
         check_reruns_match(&run, &outputs, "app.wait_time");
-        let waited: Vec<f64> = outputs
-            .iter()
-            .map(|o| 1.0 - zero_fraction(replication_histogram(o, "app.wait_time")))
-            .collect();
+        let waited: Vec<f64> =
+            outputs.iter().map(|o| 1.0 - zero_fraction(replication_histogram(o, "app.wait_time"))).collect();
         let observed = mean_and_half(&waited);
-        checks.interval(
-            &format!("{label} P(wait) per replication"),
-            observed,
-            c,
-            c * bias,
-            0.03,
-        );
+        checks.interval(&format!("{label} P(wait) per replication"), observed, c, c * bias, 0.03);
         // The pooled fraction is a ratio estimator of the same quantity; with replications of
         // nearly equal size it differs from the mean of the fractions by far less than their
         // standard error, so the same interval applies.
         let pooled = 1.0 - zero_fraction(run.histogram("app.wait_time"));
         checks.interval(
             &format!("{label} P(wait) merged histogram"),
-            Interval {
-                mean: pooled,
-                ..observed
-            },
+            Interval { mean: pooled, ..observed },
             c,
             c * bias,
             0.03,
@@ -738,9 +628,7 @@ fn md1_and_mg1_against_pollaczek_khinchine() {
         ),
     ];
     for (label, service, lambda, second_moment, cs2, window) in cases {
-        let toml = MG1
-            .replace("SERVICE", service)
-            .replace("RATE", &format!("{lambda:?}"));
+        let toml = MG1.replace("SERVICE", service).replace("RATE", &format!("{lambda:?}"));
         let run = simulate(label, &toml, 1_000.0, window);
         let wq = pollaczek_khinchine(lambda, 1.0, second_moment);
         let bias = bias_bound(1, lambda, 1.0, 1.0, cs2, run.window);
@@ -797,10 +685,7 @@ fn tandem_jackson_network() {
     let run = simulate("tandem", TANDEM, 20.0, measured(600.0));
     let bias_a = bias_bound(1, lambda, sa, 1.0, 1.0, run.window);
     let bias_b = bias_bound(1, lambda, sb, 1.0, 1.0, run.window);
-    let (ra, rb) = (
-        1000.0 * sa / (1.0 - lambda * sa),
-        1000.0 * sb / (1.0 - lambda * sb),
-    );
+    let (ra, rb) = (1000.0 * sa / (1.0 - lambda * sa), 1000.0 * sb / (1.0 - lambda * sb));
     let network = 3.0 * 5.0;
     let mut checks = Checks::new("tandem");
     checks.metric(&run, "a.response_time", ra, bias_a, 0.05);
@@ -810,29 +695,14 @@ fn tandem_jackson_network() {
     checks.metric(&run, "b.throughput", lambda, bias_b, 0.02);
     // The latency's bias is at most the sum of the stations' (the network adds none).
     let latency = ra + rb + network;
-    checks.metric(
-        &run,
-        "w.latency",
-        latency,
-        (bias_a * ra + bias_b * rb) / latency,
-        0.05,
-    );
+    checks.metric(&run, "w.latency", latency, (bias_a * ra + bias_b * rb) / latency, 0.05);
     // Sharper: per replication, latency − R_a − R_b is the network time of the completed
     // requests, whose mean is 15 ms up to the few customers straddling the window edges.
-    let (wl, a, b) = (
-        run.replications("w.latency"),
-        run.replications("a.response_time"),
-        run.replications("b.response_time"),
-    );
+    let (wl, a, b) =
+        (run.replications("w.latency"), run.replications("a.response_time"), run.replications("b.response_time"));
     let hops: Vec<f64> = (0..wl.len()).map(|r| wl[r] - a[r] - b[r]).collect();
     let observed = mean_and_half(&hops);
-    checks.interval(
-        "tandem latency − R_a − R_b (network, ms)",
-        observed,
-        network,
-        0.0,
-        0.05,
-    );
+    checks.interval("tandem latency − R_a − R_b (network, ms)", observed, network, 0.0, 0.05);
     check_little(&mut checks, &run, "a", 1);
     check_little(&mut checks, &run, "b", 1);
     checks.finish();
@@ -889,44 +759,23 @@ fn closed_loop_mva_and_response_time_law() {
     println!("[closed] MVA: X = {x_mva:.6}/s, R = {r_mva:.6} s");
     let mut checks = Checks::new("closed");
     for (label, think_spec, constant) in [
-        (
-            "closed, exponential think",
-            r#"{ dist = "exponential", mean = "9s" }"#,
-            false,
-        ),
+        ("closed, exponential think", r#"{ dist = "exponential", mean = "9s" }"#, false),
         ("closed, constant think", r#""9s""#, true),
     ] {
-        let run = simulate(
-            label,
-            &CLOSED.replace("THINK", think_spec),
-            1_000.0,
-            measured(50_000.0),
-        );
+        let run = simulate(label, &CLOSED.replace("THINK", think_spec), 1_000.0, measured(50_000.0));
         let bias = (f64::from(clients) * service + think) / run.window;
         checks.metric(&run, "clients.throughput", x_mva, bias, 0.02);
         checks.metric(&run, "clients.latency", 1000.0 * r_mva, bias, 0.05);
         checks.metric(&run, "db.utilization", x_mva * service, bias, 0.02);
         checks.metric(&run, "db.in_system", x_mva * r_mva, bias, 0.05);
 
-        let (x, r) = (
-            run.replications("clients.throughput"),
-            run.replications("clients.latency"),
-        );
+        let (x, r) = (run.replications("clients.throughput"), run.replications("clients.latency"));
         let n = f64::from(clients);
-        let laws: Vec<f64> = (0..x.len())
-            .map(|i| r[i] / 1000.0 - (n / x[i] - think))
-            .collect();
+        let laws: Vec<f64> = (0..x.len()).map(|i| r[i] / 1000.0 - (n / x[i] - think)).collect();
         if constant {
             let r_star = 2.0 * run.histogram("clients.latency").max() as f64 / 1e9;
-            let bounds: Vec<f64> = x
-                .iter()
-                .map(|xi| n * (think + r_star) / (xi * run.window))
-                .collect();
-            let worst = laws
-                .iter()
-                .zip(&bounds)
-                .map(|(law, bound)| law.abs() / bound)
-                .fold(0.0, f64::max);
+            let bounds: Vec<f64> = x.iter().map(|xi| n * (think + r_star) / (xi * run.window)).collect();
+            let worst = laws.iter().zip(&bounds).map(|(law, bound)| law.abs() / bound).fold(0.0, f64::max);
             checks.record(
                 worst <= 1.0,
                 format!(
@@ -938,11 +787,7 @@ fn closed_loop_mva_and_response_time_law() {
                 ),
             );
         } else {
-            let Interval {
-                mean,
-                half95,
-                n: count,
-            } = mean_and_half(&laws);
+            let Interval { mean, half95, n: count } = mean_and_half(&laws);
             let allowed = half95 * widen_to_999(count);
             let ok = mean.abs() <= allowed && half95 <= 0.02 * r_mva;
             checks.record(
@@ -1005,37 +850,19 @@ fn bounded_queue_mm1k() {
         let p_k = pi(k);
         let l: f64 = (0..=k).map(|n| f64::from(n) * pi(n)).sum();
         let throughput = lambda * (1.0 - p_k);
-        let gap = lambda + mu
-            - 2.0 * (lambda * mu).sqrt() * (std::f64::consts::PI / f64::from(k + 1)).cos();
-        let toml = MM1K
-            .replace("LIMIT", &limit.to_string())
-            .replace("RATE", &format!("{lambda:?}"));
+        let gap = lambda + mu - 2.0 * (lambda * mu).sqrt() * (std::f64::consts::PI / f64::from(k + 1)).cos();
+        let toml = MM1K.replace("LIMIT", &limit.to_string()).replace("RATE", &format!("{lambda:?}"));
         let run = simulate(label, &toml, 500.0, measured(40_000.0));
         let settle = (1.0 / pi(0)).sqrt() / (gap * run.window);
-        println!(
-            "[mm1k] {label}: P_K = {p_k:.6}, L = {l:.6}, relaxation 1/g = {:.2} s",
-            1.0 / gap
-        );
+        println!("[mm1k] {label}: P_K = {p_k:.6}, L = {l:.6}, relaxation 1/g = {:.2} s", 1.0 / gap);
 
         let (rejected, sent) = (run.replications("q.rejected"), run.replications("w.sent"));
         let fractions: Vec<f64> = rejected.iter().zip(&sent).map(|(r, s)| r / s).collect();
         let observed = mean_and_half(&fractions);
-        checks.interval(
-            &format!("{label} rejected / arrivals"),
-            observed,
-            p_k,
-            settle,
-            0.03,
-        );
+        checks.interval(&format!("{label} rejected / arrivals"), observed, p_k, settle, 0.03);
         checks.metric(&run, "q.in_system", l, settle * f64::from(k) / l, 0.03);
         checks.metric(&run, "q.throughput", throughput, settle, 0.02);
-        checks.metric(
-            &run,
-            "q.response_time",
-            1000.0 * l / throughput,
-            settle * f64::from(k) / l,
-            0.03,
-        );
+        checks.metric(&run, "q.response_time", 1000.0 * l / throughput, settle * f64::from(k) / l, 0.03);
         // Every rejection is answered as an error to the workload.
         let errors = run.summary("w.errors").mean;
         checks.close(
@@ -1101,44 +928,24 @@ fn fingerprint(results: &ExperimentResults) -> Vec<(String, u64)> {
             push(format!("{p} {} mean", m.name), m.mean);
             push(format!("{p} {} ci95_low", m.name), m.ci95_low);
             push(format!("{p} {} ci95_high", m.name), m.ci95_high);
-            push(
-                format!("{p} {} replications", m.name),
-                m.replications as f64,
-            );
-            push(
-                format!("{p} {} count", m.name),
-                m.count.map_or(-1.0, |c| c as f64),
-            );
+            push(format!("{p} {} replications", m.name), m.replications as f64);
+            push(format!("{p} {} count", m.name), m.count.map_or(-1.0, |c| c as f64));
             if let Some(q) = m.percentiles {
-                for (name, value) in [
-                    ("p50", q.p50),
-                    ("p90", q.p90),
-                    ("p99", q.p99),
-                    ("p999", q.p999),
-                    ("max", q.max),
-                ] {
+                for (name, value) in [("p50", q.p50), ("p90", q.p90), ("p99", q.p99), ("p999", q.p999), ("max", q.max)]
+                {
                     push(format!("{p} {} {name}", m.name), value);
                 }
             }
         }
         for rep in &point.replications {
-            push(
-                format!("{p} replication {} events", rep.replication),
-                rep.events as f64,
-            );
+            push(format!("{p} replication {} events", rep.replication), rep.events as f64);
             for (m, value) in point.metrics.iter().zip(&rep.values) {
-                push(
-                    format!("{p} replication {} {}", rep.replication, m.name),
-                    *value,
-                );
+                push(format!("{p} replication {} {}", rep.replication, m.name), *value);
             }
         }
         for (name, histogram) in &point.histograms {
             for v in histogram.iter_recorded() {
-                push(
-                    format!("{p} histogram {name} @{}", v.value_iterated_to()),
-                    v.count_at_value() as f64,
-                );
+                push(format!("{p} histogram {name} @{}", v.value_iterated_to()), v.count_at_value() as f64);
             }
         }
         for (i, value) in point.series.values.iter().enumerate() {
@@ -1155,37 +962,18 @@ fn fingerprint(results: &ExperimentResults) -> Vec<(String, u64)> {
 /// about 2.4M events per run.
 #[test]
 fn determinism_across_thread_counts() {
-    let scenario = Scenario::from_source("determinism", DETERMINISM, Path::new("."), &[])
-        .expect("valid scenario");
+    let scenario = Scenario::from_source("determinism", DETERMINISM, Path::new("."), &[]).expect("valid scenario");
     let run = |threads: usize| {
-        let results = experiment::run(
-            &scenario,
-            &RunOptions {
-                threads: Some(threads),
-                progress: false,
-            },
-        )
-        .expect("the experiment runs");
+        let results = experiment::run(&scenario, &RunOptions { threads: Some(threads), progress: false })
+            .expect("the experiment runs");
         (results.total_events, fingerprint(&results))
     };
     let (events, reference) = run(1);
-    println!(
-        "[determinism] {} values compared, {:.2}M events per run",
-        reference.len(),
-        events as f64 / 1e6
-    );
-    assert!(
-        reference.len() > 1000,
-        "the fingerprint covers too little: {}",
-        reference.len()
-    );
+    println!("[determinism] {} values compared, {:.2}M events per run", reference.len(), events as f64 / 1e6);
+    assert!(reference.len() > 1000, "the fingerprint covers too little: {}", reference.len());
     for threads in [2, 5, 2] {
         let (_, other) = run(threads);
-        assert_eq!(
-            reference.len(),
-            other.len(),
-            "{threads} threads: different shape"
-        );
+        assert_eq!(reference.len(), other.len(), "{threads} threads: different shape");
         for (a, b) in reference.iter().zip(&other) {
             assert_eq!(a, b, "{threads} threads differ from 1 thread at {}", a.0);
         }
@@ -1260,13 +1048,7 @@ fn warmup_excludes_the_transient() {
 
     // The exact accounting between the two runs.
     let series = &without.point().series;
-    let column = |name: &str| {
-        series
-            .names
-            .iter()
-            .position(|n| n == name)
-            .expect("series column")
-    };
+    let column = |name: &str| series.names.iter().position(|n| n == name).expect("series column");
     let rows_before = (1_000.0 / 100.0) as usize;
     let interval = 100.0;
     let early = |name: &str| -> f64 {
@@ -1281,24 +1063,11 @@ fn warmup_excludes_the_transient() {
     // per-replication area varies by ~20% (it is ≈ quadratic in the peak, 200 ± 20), so the
     // mean of 20 by ~5%; ±25% is 5 standard errors.
     let excess = early("q.queue_length") - 0.5 * 1_000.0;
-    checks.close(
-        "∫(Q − Lq) dt over the warm-up, request-seconds",
-        excess,
-        49_000.0,
-        0.25 * 49_000.0,
-    );
-    for (metric, column_name) in [
-        ("q.queue_length", "q.queue_length"),
-        ("q.throughput", "q.throughput"),
-    ] {
+    checks.close("∫(Q − Lq) dt over the warm-up, request-seconds", excess, 49_000.0, 0.25 * 49_000.0);
+    for (metric, column_name) in [("q.queue_length", "q.queue_length"), ("q.throughput", "q.throughput")] {
         let expected = (with.summary(metric).mean * window + early(column_name)) / total;
         let observed = without.summary(metric).mean;
-        checks.close(
-            &format!("{metric} without warm-up = combination"),
-            observed,
-            expected,
-            1e-9 * expected.abs(),
-        );
+        checks.close(&format!("{metric} without warm-up = combination"), observed, expected, 1e-9 * expected.abs());
     }
     let counts = |run: &Run| run.summary("q.response_time").count.expect("latency count") as f64;
     let reps = f64::from(with.scenario.points[0].spec.simulation.replications);

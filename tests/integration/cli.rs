@@ -40,11 +40,7 @@ impl Outcome {
         format!(
             "`{}` exited with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.command,
-            if self.timed_out {
-                "a timeout (killed)".to_string()
-            } else {
-                format!("{:?}", self.code)
-            },
+            if self.timed_out { "a timeout (killed)".to_string() } else { format!("{:?}", self.code) },
             truncate(&self.stdout),
             truncate(&self.stderr)
         )
@@ -83,10 +79,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<std::ffi::OsString> = args
-        .into_iter()
-        .map(|a| a.as_ref().to_os_string())
-        .collect();
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
     let command = std::iter::once("stratus".to_string())
         .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
@@ -109,18 +102,8 @@ where
             String::from_utf8_lossy(&bytes).into_owned()
         })
     };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
     let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
@@ -151,8 +134,7 @@ impl TempDir {
     pub(crate) fn new(test: &str) -> Self {
         let path = std::env::temp_dir().join(format!("stratus-it-{}-{test}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         TempDir(path)
     }
 
@@ -174,23 +156,14 @@ impl Drop for TempDir {
 /// Every file under `dir` (relative path → bytes), for comparing result folders.
 pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let entries =
-            fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
         for entry in entries {
             let path = entry.expect("directory entry").path();
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .expect("under root")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(
-                    relative,
-                    fs::read(&path)
-                        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
-                );
+                let relative = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+                out.insert(relative, fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())));
             }
         }
     }
@@ -202,28 +175,17 @@ pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 // ---------------------------------------------------------------------------------------
 // Helpers for reading outputs.
 
-const SUMMARY_HEADER: &str =
-    "point,metric,unit,replications,mean,ci95_low,ci95_high,p50,p90,p99,p999,max,count";
+const SUMMARY_HEADER: &str = "point,metric,unit,replications,mean,ci95_low,ci95_high,p50,p90,p99,p999,max,count";
 
 /// A CSV file as its header and rows of strings.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
-    let mut reader = csv::Reader::from_path(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let header: Vec<String> = reader
-        .headers()
-        .expect("header row")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let header: Vec<String> = reader.headers().expect("header row").iter().map(str::to_string).collect();
     let rows = reader
         .records()
         .map(|record| {
             let record = record.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            header
-                .iter()
-                .cloned()
-                .zip(record.iter().map(str::to_string))
-                .collect()
+            header.iter().cloned().zip(record.iter().map(str::to_string)).collect()
         })
         .collect();
     (header, rows)
@@ -231,8 +193,7 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
 
 fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
     let text = &row[column];
-    text.parse()
-        .unwrap_or_else(|_| panic!("column {column} of {row:?} is not a number: {text:?}"))
+    text.parse().unwrap_or_else(|_| panic!("column {column} of {row:?} is not a number: {text:?}"))
 }
 
 fn first_line(path: &Path) -> String {
@@ -259,12 +220,7 @@ fn small_scenario(dir: &TempDir, name: &str, extra: &str) -> PathBuf {
 
 /// A resolved scenario without its header comment (which names the file it came from).
 fn body(text: &str) -> String {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim_end()
-        .to_string()
+    text.lines().filter(|line| !line.starts_with('#')).collect::<Vec<_>>().join("\n").trim_end().to_string()
 }
 
 const SWEEP: &str = "\n[sweep]\n\"component.app.servers\" = [4, 5]\n";
@@ -294,11 +250,7 @@ fn run_writes_the_output_contract() {
     let dir = TempDir::new("run-contract");
     let out = dir.join("results");
     let outcome = run_quickstart(&out).success();
-    assert!(
-        !outcome.stderr.contains("panicked"),
-        "{}",
-        outcome.describe()
-    );
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.describe());
 
     // summary.csv: exact header, one row per metric, units, replications.
     let summary = out.join("summary.csv");
@@ -321,92 +273,49 @@ fn run_writes_the_output_contract() {
         assert_eq!(row["unit"], unit, "unit of {metric}");
         assert_eq!(row["point"], "0", "{metric}");
         assert_eq!(row["replications"], "2", "{metric}: --replications 2");
-        let (mean, low, high) = (
-            number(row, "mean"),
-            number(row, "ci95_low"),
-            number(row, "ci95_high"),
-        );
-        assert!(
-            low <= mean && mean <= high,
-            "{metric}: mean {mean} outside its CI [{low}, {high}]"
-        );
+        let (mean, low, high) = (number(row, "mean"), number(row, "ci95_low"), number(row, "ci95_high"));
+        assert!(low <= mean && mean <= high, "{metric}: mean {mean} outside its CI [{low}, {high}]");
     }
     for metric in ["app.response_time", "app.wait_time"] {
         let row = row(metric);
         let quantiles = ["p50", "p90", "p99", "p999", "max"].map(|c| number(row, c));
-        assert!(
-            quantiles.windows(2).all(|w| w[0] <= w[1]),
-            "{metric}: percentiles out of order {quantiles:?}"
-        );
+        assert!(quantiles.windows(2).all(|w| w[0] <= w[1]), "{metric}: percentiles out of order {quantiles:?}");
         assert!(number(row, "count") > 0.0, "{metric}: no observations");
     }
-    for metric in [
-        "app.queue_length",
-        "app.utilization",
-        "app.throughput",
-        "app.rejected",
-    ] {
+    for metric in ["app.queue_length", "app.utilization", "app.throughput", "app.rejected"] {
         let row = row(metric);
         for column in ["p50", "p90", "p99", "p999", "max", "count"] {
-            assert_eq!(
-                row[column], "",
-                "{metric} is not a latency: {column} should be empty"
-            );
+            assert_eq!(row[column], "", "{metric} is not a latency: {column} should be empty");
         }
     }
     let utilization = number(row("app.utilization"), "mean");
-    assert!(
-        utilization > 0.0 && utilization <= 1.0,
-        "utilization {utilization}"
-    );
-    assert_eq!(
-        number(row("app.rejected"), "mean"),
-        0.0,
-        "an unbounded queue rejects nothing"
-    );
+    assert!(utilization > 0.0 && utilization <= 1.0, "utilization {utilization}");
+    assert_eq!(number(row("app.rejected"), "mean"), 0.0, "an unbounded queue rejects nothing");
 
     // replications.csv: a row per replication and metric.
     let (header, replications) = read_csv(&out.join("replications.csv"));
-    assert_eq!(
-        header,
-        ["point", "replication", "metric", "unit", "value", "events"]
-    );
+    assert_eq!(header, ["point", "replication", "metric", "unit", "value", "events"]);
     for replication in ["0", "1"] {
         assert!(
-            replications
-                .iter()
-                .any(|r| r["replication"] == replication && r["metric"] == "app.response_time"),
+            replications.iter().any(|r| r["replication"] == replication && r["metric"] == "app.response_time"),
             "replications.csv lacks replication {replication}"
         );
     }
-    assert!(
-        !replications.iter().any(|r| r["replication"] == "2"),
-        "only 2 replications were asked for"
-    );
+    assert!(!replications.iter().any(|r| r["replication"] == "2"), "only 2 replications were asked for");
 
     // timeseries.csv.
     let (header, series) = read_csv(&out.join("timeseries.csv"));
     assert_eq!(header, ["point", "time_s", "series", "value"]);
-    assert!(
-        series.iter().any(|r| r["series"] == "app.queue_length"),
-        "no app.queue_length series"
-    );
+    assert!(series.iter().any(|r| r["series"] == "app.queue_length"), "no app.queue_length series");
 
     // The resolved scenario: overrides applied, seed and version recorded.
-    let resolved =
-        fs::read_to_string(out.join("scenario.resolved.toml")).expect("scenario.resolved.toml");
-    assert!(
-        resolved.contains(env!("CARGO_PKG_VERSION")),
-        "the resolved scenario names the version:\n{resolved}"
-    );
+    let resolved = fs::read_to_string(out.join("scenario.resolved.toml")).expect("scenario.resolved.toml");
+    assert!(resolved.contains(env!("CARGO_PKG_VERSION")), "the resolved scenario names the version:\n{resolved}");
     let table: toml::Table = toml::from_str(&resolved).expect("the resolved scenario is TOML");
     let simulation = table["simulation"].as_table().expect("[simulation]");
     assert_eq!(simulation["duration"].as_str(), Some("20m"));
     assert_eq!(simulation["replications"].as_integer(), Some(2));
-    assert!(
-        simulation.contains_key("seed"),
-        "the resolved scenario records the seed"
-    );
+    assert!(simulation.contains_key("seed"), "the resolved scenario records the seed");
 
     // The histogram: mergeable HDR, consistent with the summary (which is computed from it).
     let hdr = out.join("histograms/point-0/app.response_time.hdr");
@@ -415,11 +324,7 @@ fn run_writes_the_output_contract() {
         .deserialize(&mut bytes.as_slice())
         .expect("the .hdr file deserializes");
     let response = row("app.response_time");
-    assert_eq!(
-        histogram.len() as f64,
-        number(response, "count"),
-        "histogram count vs summary count"
-    );
+    assert_eq!(histogram.len() as f64, number(response, "count"), "histogram count vs summary count");
     let ms = |nanos: u64| nanos as f64 / 1e6;
     for (column, value) in [
         ("p50", ms(histogram.value_at_quantile(0.5))),
@@ -427,17 +332,11 @@ fn run_writes_the_output_contract() {
         ("max", ms(histogram.max())),
     ] {
         let expected = number(response, column);
-        assert!(
-            (value - expected).abs() <= 1e-6 * expected,
-            "{column}: histogram {value} ms, summary {expected} ms"
-        );
+        assert!((value - expected).abs() <= 1e-6 * expected, "{column}: histogram {value} ms, summary {expected} ms");
     }
 
     // Atomic writes leave no temporary files behind.
-    let leftovers: Vec<String> = snapshot(&out)
-        .into_keys()
-        .filter(|name| name.contains(".tmp"))
-        .collect();
+    let leftovers: Vec<String> = snapshot(&out).into_keys().filter(|name| name.contains(".tmp")).collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
@@ -455,29 +354,20 @@ fn sweep_adds_a_parameter_column_and_a_point_per_value() {
     ])
     .success();
     let summary = out.join("summary.csv");
-    assert_eq!(
-        first_line(&summary),
-        SUMMARY_HEADER.replacen("point,", "point,component.app.servers,", 1)
-    );
+    assert_eq!(first_line(&summary), SUMMARY_HEADER.replacen("point,", "point,component.app.servers,", 1));
     let (_, rows) = read_csv(&summary);
-    let points: std::collections::BTreeSet<(String, String)> = rows
-        .iter()
-        .map(|r| (r["point"].clone(), r["component.app.servers"].clone()))
-        .collect();
-    let expected: std::collections::BTreeSet<(String, String)> = [("0", "4"), ("1", "5")]
-        .into_iter()
-        .map(|(p, s)| (p.to_string(), s.to_string()))
-        .collect();
+    let points: std::collections::BTreeSet<(String, String)> =
+        rows.iter().map(|r| (r["point"].clone(), r["component.app.servers"].clone())).collect();
+    let expected: std::collections::BTreeSet<(String, String)> =
+        [("0", "4"), ("1", "5")].into_iter().map(|(p, s)| (p.to_string(), s.to_string())).collect();
     assert_eq!(points, expected, "two points, servers 4 and 5");
     for point in ["0", "1"] {
         assert!(
-            rows.iter()
-                .any(|r| r["point"] == point && r["metric"] == "app.response_time"),
+            rows.iter().any(|r| r["point"] == point && r["metric"] == "app.response_time"),
             "point {point} has no app.response_time row"
         );
         assert!(
-            out.join(format!("histograms/point-{point}/app.response_time.hdr"))
-                .is_file(),
+            out.join(format!("histograms/point-{point}/app.response_time.hdr")).is_file(),
             "histogram of point {point}"
         );
     }
@@ -486,16 +376,11 @@ fn sweep_adds_a_parameter_column_and_a_point_per_value() {
     // A fifth server lowers utilization: the sweep really changed the parameter.
     let utilization = |point: &str| {
         number(
-            rows.iter()
-                .find(|r| r["point"] == point && r["metric"] == "app.utilization")
-                .expect("utilization"),
+            rows.iter().find(|r| r["point"] == point && r["metric"] == "app.utilization").expect("utilization"),
             "mean",
         )
     };
-    assert!(
-        utilization("1") < utilization("0"),
-        "utilization with 5 servers should be lower than with 4"
-    );
+    assert!(utilization("1") < utilization("0"), "utilization with 5 servers should be lower than with 4");
 }
 
 #[test]
@@ -504,10 +389,9 @@ fn results_do_not_depend_on_the_thread_count() {
     let sweep = small_scenario(&dir, "sweep.toml", SWEEP);
     let features = manifest_dir().join("tests/fixtures/all-features.toml");
     // The fixture with every feature writes many charts, so it is run with two thread counts.
-    for (label, scenario, thread_counts) in [
-        ("sweep", &sweep, &["1", "2", "3"][..]),
-        ("all-features", &features, &["1", "2"][..]),
-    ] {
+    for (label, scenario, thread_counts) in
+        [("sweep", &sweep, &["1", "2", "3"][..]), ("all-features", &features, &["1", "2"][..])]
+    {
         let mut snapshots = Vec::new();
         for &threads in thread_counts {
             let out = dir.join(&format!("{label}-{threads}"));
@@ -527,22 +411,13 @@ fn results_do_not_depend_on_the_thread_count() {
         for name in ["summary.csv", "replications.csv", "timeseries.csv"] {
             assert!(reference.contains_key(name), "{label}: {name} missing");
         }
-        assert!(
-            reference.keys().any(|name| name.ends_with(".hdr")),
-            "{label}: no histograms"
-        );
+        assert!(reference.keys().any(|name| name.ends_with(".hdr")), "{label}: no histograms");
         for (threads, other) in &snapshots[1..] {
             let names: Vec<&String> = reference.keys().collect();
             let other_names: Vec<&String> = other.keys().collect();
-            assert_eq!(
-                names, other_names,
-                "{label}: the files written with 1 and {threads} threads differ"
-            );
+            assert_eq!(names, other_names, "{label}: the files written with 1 and {threads} threads differ");
             for (name, bytes) in reference {
-                assert!(
-                    bytes == &other[name],
-                    "{label}: {name} differs between 1 and {threads} threads"
-                );
+                assert!(bytes == &other[name], "{label}: {name} differs between 1 and {threads} threads");
             }
         }
     }
@@ -567,16 +442,8 @@ fn the_seed_changes_the_numbers() {
         .success();
         fs::read(out.join("summary.csv")).expect("summary.csv")
     };
-    assert_eq!(
-        summary("9"),
-        summary("9"),
-        "the same seed gives the same bytes"
-    );
-    assert_ne!(
-        summary("9"),
-        summary("10"),
-        "another seed gives other numbers"
-    );
+    assert_eq!(summary("9"), summary("9"), "the same seed gives the same bytes");
+    assert_ne!(summary("9"), summary("10"), "another seed gives other numbers");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -585,65 +452,33 @@ fn the_seed_changes_the_numbers() {
 #[test]
 fn check_prints_the_resolved_scenario() {
     let outcome = stratus(["check", "scenarios/quickstart.toml"]).success();
-    assert!(
-        outcome.stderr.contains("is valid"),
-        "{}",
-        outcome.describe()
-    );
-    let resolved: toml::Table = toml::from_str(&outcome.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not TOML: {e}\n{}", outcome.stdout));
-    let original: toml::Table = toml::from_str(
-        &fs::read_to_string(manifest_dir().join("scenarios/quickstart.toml")).expect("quickstart"),
-    )
-    .expect("TOML");
+    assert!(outcome.stderr.contains("is valid"), "{}", outcome.describe());
+    let resolved: toml::Table =
+        toml::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("stdout is not TOML: {e}\n{}", outcome.stdout));
+    let original: toml::Table =
+        toml::from_str(&fs::read_to_string(manifest_dir().join("scenarios/quickstart.toml")).expect("quickstart"))
+            .expect("TOML");
     assert_eq!(resolved["name"], original["name"]);
     // Values given in the file are kept ...
-    let component =
-        |table: &toml::Table| table["component"].as_array().expect("[[component]]")[0].clone();
-    assert_eq!(
-        component(&resolved)["servers"],
-        component(&original)["servers"]
-    );
-    assert_eq!(
-        resolved["simulation"]["duration"],
-        original["simulation"]["duration"]
-    );
+    let component = |table: &toml::Table| table["component"].as_array().expect("[[component]]")[0].clone();
+    assert_eq!(component(&resolved)["servers"], component(&original)["servers"]);
+    assert_eq!(resolved["simulation"]["duration"], original["simulation"]["duration"]);
     // ... and defaults are filled in.
     let simulation = resolved["simulation"].as_table().expect("[simulation]");
     for key in ["warmup", "replications", "seed", "common_random_numbers"] {
-        assert!(
-            simulation.contains_key(key),
-            "resolved [simulation] lacks {key}:\n{}",
-            outcome.stdout
-        );
+        assert!(simulation.contains_key(key), "resolved [simulation] lacks {key}:\n{}", outcome.stdout);
     }
-    let topology = resolved["topology"]
-        .as_table()
-        .expect("the resolved scenario has [topology] with its defaults");
+    let topology = resolved["topology"].as_table().expect("the resolved scenario has [topology] with its defaults");
     for key in ["azs", "same_az_rtt", "cross_az_rtt", "jitter_cv"] {
-        assert!(
-            topology.contains_key(key),
-            "resolved [topology] lacks {key}"
-        );
+        assert!(topology.contains_key(key), "resolved [topology] lacks {key}");
     }
 }
 
 #[test]
 fn check_applies_set_overrides() {
-    let outcome = stratus([
-        "check",
-        "scenarios/quickstart.toml",
-        "--set",
-        "component.app.servers=6",
-    ])
-    .success();
+    let outcome = stratus(["check", "scenarios/quickstart.toml", "--set", "component.app.servers=6"]).success();
     let resolved: toml::Table = toml::from_str(&outcome.stdout).expect("TOML");
-    assert_eq!(
-        resolved["component"][0]["servers"].as_integer(),
-        Some(6),
-        "{}",
-        outcome.stdout
-    );
+    assert_eq!(resolved["component"][0]["servers"].as_integer(), Some(6), "{}", outcome.stdout);
 }
 
 #[test]
@@ -656,11 +491,7 @@ fn the_resolved_scenario_in_the_results_is_a_valid_scenario() {
     // Resolving again changes nothing but the header comment, which names the file.
 
     let written = fs::read_to_string(&resolved).expect("resolved");
-    assert_eq!(
-        body(&outcome.stdout),
-        body(&written),
-        "resolving the resolved scenario changed it"
-    );
+    assert_eq!(body(&outcome.stdout), body(&written), "resolving the resolved scenario changed it");
 
     // The same for a sweep: the resolved file keeps [sweep] and checks as 2 points.
     let scenario = small_scenario(&dir, "sweep.toml", SWEEP);
@@ -673,16 +504,8 @@ fn the_resolved_scenario_in_the_results_is_a_valid_scenario() {
         OsStr::new("--no-progress"),
     ])
     .success();
-    let outcome = stratus([
-        OsStr::new("check"),
-        out.join("scenario.resolved.toml").as_os_str(),
-    ])
-    .success();
-    assert!(
-        outcome.stderr.contains("2 sweep point(s)"),
-        "{}",
-        outcome.describe()
-    );
+    let outcome = stratus([OsStr::new("check"), out.join("scenario.resolved.toml").as_os_str()]).success();
+    assert!(outcome.stderr.contains("2 sweep point(s)"), "{}", outcome.describe());
     assert!(outcome.stdout.contains("[sweep]"), "{}", outcome.describe());
 }
 
@@ -692,11 +515,7 @@ fn every_family_and_process_survives_resolution() {
     // result next to copies of its data files, and resolve it again: same scenario.
     let dir = TempDir::new("resolved-roundtrip");
     let fixtures = manifest_dir().join("tests/fixtures");
-    let first = stratus([
-        OsStr::new("check"),
-        fixtures.join("all-features.toml").as_os_str(),
-    ])
-    .success();
+    let first = stratus([OsStr::new("check"), fixtures.join("all-features.toml").as_os_str()]).success();
     for data in ["service-samples.csv", "arrivals.csv"] {
         fs::copy(fixtures.join(data), dir.join(data)).expect("copy data file");
     }
@@ -704,11 +523,7 @@ fn every_family_and_process_survives_resolution() {
     fs::write(&resolved, &first.stdout).expect("write resolved");
     let second = stratus([OsStr::new("check"), resolved.as_os_str()]).success();
 
-    assert_eq!(
-        body(&first.stdout),
-        body(&second.stdout),
-        "resolution is not idempotent"
-    );
+    assert_eq!(body(&first.stdout), body(&second.stdout), "resolution is not idempotent");
 }
 
 #[test]
@@ -724,16 +539,8 @@ fn the_resolved_scenario_of_a_scenario_with_data_files_is_valid() {
         OsStr::new("--no-progress"),
     ])
     .success();
-    let outcome = stratus([
-        OsStr::new("check"),
-        out.join("scenario.resolved.toml").as_os_str(),
-    ]);
-    assert_eq!(
-        outcome.code,
-        Some(0),
-        "the resolved scenario should be runnable as it is: {}",
-        outcome.describe()
-    );
+    let outcome = stratus([OsStr::new("check"), out.join("scenario.resolved.toml").as_os_str()]);
+    assert_eq!(outcome.code, Some(0), "the resolved scenario should be runnable as it is: {}", outcome.describe());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -748,24 +555,14 @@ fn a_failed_run_leaves_earlier_results_intact() {
     assert!(before.contains_key("summary.csv"));
     let malformed = manifest_dir().join("tests/malformed");
     let attempts: Vec<Vec<std::ffi::OsString>> = vec![
-        vec![
-            "run".into(),
-            malformed.join("zero_servers.toml").into(),
-            "--out".into(),
-            out.clone().into(),
-        ],
+        vec!["run".into(), malformed.join("zero_servers.toml").into(), "--out".into(), out.clone().into()],
         vec![
             "run".into(),
             malformed.join("toml_syntax_unclosed_string.toml").into(),
             "--out".into(),
             out.clone().into(),
         ],
-        vec![
-            "run".into(),
-            malformed.join("sweep_invalid_value.toml").into(),
-            "--out".into(),
-            out.clone().into(),
-        ],
+        vec!["run".into(), malformed.join("sweep_invalid_value.toml").into(), "--out".into(), out.clone().into()],
         vec![
             "run".into(),
             "scenarios/quickstart.toml".into(),
@@ -782,23 +579,13 @@ fn a_failed_run_leaves_earlier_results_intact() {
             "--threads".into(),
             "0".into(),
         ],
-        vec![
-            "run".into(),
-            "scenarios/no-such-scenario.toml".into(),
-            "--out".into(),
-            out.clone().into(),
-        ],
+        vec!["run".into(), "scenarios/no-such-scenario.toml".into(), "--out".into(), out.clone().into()],
     ];
     for args in attempts {
         let outcome = stratus(&args);
         assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
         let after = snapshot(&out);
-        assert!(
-            after == before,
-            "`{}` changed the earlier results in {}",
-            outcome.command,
-            out.display()
-        );
+        assert!(after == before, "`{}` changed the earlier results in {}", outcome.command, out.display());
     }
 }
 
@@ -808,12 +595,7 @@ fn a_rerun_into_the_same_folder_leaves_no_stale_points() {
     let scenario = small_scenario(&dir, "sweep.toml", SWEEP);
     let out = dir.join("results");
     let run = |extra: &[&str]| {
-        let mut args: Vec<&OsStr> = vec![
-            OsStr::new("run"),
-            scenario.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-        ];
+        let mut args: Vec<&OsStr> = vec![OsStr::new("run"), scenario.as_os_str(), OsStr::new("--out"), out.as_os_str()];
         args.extend(extra.iter().map(OsStr::new));
         stratus(args).success();
     };
@@ -822,18 +604,9 @@ fn a_rerun_into_the_same_folder_leaves_no_stale_points() {
     // The same scenario with the swept parameter fixed: a single point.
     run(&["--set", "component.app.servers=4"]);
     let (_, rows) = read_csv(&out.join("summary.csv"));
-    assert!(
-        rows.iter().all(|r| r["point"] == "0"),
-        "the second run has one point"
-    );
-    let stale: Vec<String> = snapshot(&out)
-        .into_keys()
-        .filter(|name| name.contains("point-1"))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "files of the earlier 2-point run remain: {stale:?}"
-    );
+    assert!(rows.iter().all(|r| r["point"] == "0"), "the second run has one point");
+    let stale: Vec<String> = snapshot(&out).into_keys().filter(|name| name.contains("point-1")).collect();
+    assert!(stale.is_empty(), "files of the earlier 2-point run remain: {stale:?}");
 }
 
 #[test]
@@ -849,11 +622,7 @@ fn zero_threads_is_a_usage_error() {
         OsStr::new("0"),
     ]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
-    assert!(
-        outcome.stderr.contains("--threads"),
-        "{}",
-        outcome.describe()
-    );
+    assert!(outcome.stderr.contains("--threads"), "{}", outcome.describe());
     assert!(!out.exists(), "nothing is written");
 }
 
@@ -863,53 +632,27 @@ fn zero_threads_is_a_usage_error() {
 #[test]
 fn describe_lists_every_kind() {
     let outcome = stratus(["describe"]).success();
-    let kinds: Vec<&str> = outcome
-        .stdout
-        .lines()
-        .filter(|line| !line.is_empty() && !line.starts_with(' '))
-        .collect();
+    let kinds: Vec<&str> = outcome.stdout.lines().filter(|line| !line.is_empty() && !line.starts_with(' ')).collect();
     for kind in ["station", "workload", "topology"] {
-        assert!(
-            kinds.contains(&kind),
-            "`stratus describe` does not list {kind}: {kinds:?}"
-        );
+        assert!(kinds.contains(&kind), "`stratus describe` does not list {kind}: {kinds:?}");
     }
 }
 
 #[test]
 fn describe_station_documents_its_parameters() {
     let outcome = stratus(["describe", "station"]).success();
-    assert!(
-        outcome.stdout.starts_with("station"),
-        "{}",
-        outcome.describe()
-    );
+    assert!(outcome.stdout.starts_with("station"), "{}", outcome.describe());
     for param in ["servers", "service", "queue_limit", "next"] {
-        assert!(
-            outcome.stdout.contains(param),
-            "`describe station` does not mention {param}: {}",
-            outcome.stdout
-        );
+        assert!(outcome.stdout.contains(param), "`describe station` does not mention {param}: {}", outcome.stdout);
     }
-    assert!(
-        !outcome.stdout.contains("\nworkload"),
-        "only the station is described"
-    );
+    assert!(!outcome.stdout.contains("\nworkload"), "only the station is described");
 }
 
 #[test]
 fn describe_an_unknown_kind_fails() {
     let outcome = stratus(["describe", "nosuchkind"]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
-    assert!(
-        outcome.stderr.contains("nosuchkind"),
-        "{}",
-        outcome.describe()
-    );
-    assert!(
-        outcome.stderr.contains("station"),
-        "the message lists the known kinds: {}",
-        outcome.describe()
-    );
+    assert!(outcome.stderr.contains("nosuchkind"), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("station"), "the message lists the known kinds: {}", outcome.describe());
     assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
 }

@@ -12,11 +12,7 @@ fn run(toml: &str) -> ExperimentResults {
 }
 
 fn metric<'a>(results: &'a ExperimentResults, name: &str) -> &'a MetricSummary {
-    results.points[0]
-        .metrics
-        .iter()
-        .find(|m| m.name == name)
-        .unwrap_or_else(|| panic!("no metric {name}"))
+    results.points[0].metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
 }
 
 /// Per-replication values of one metric.
@@ -205,8 +201,7 @@ fn slow_fault_scales_service_times() {
     // E[S] = 200 ms, ρ = 0.8: mean response time 1/(μ − λ) = 1/(5 − 4) = 1 s. The CI over 10
     // replications of 2 h (warm-up 10 min, ≈ 29,000 completions each) contains 1 s and its
     // half-width is a few percent; we also bound the relative error by 8% (≈ 3 half-widths).
-    let results = run(
-        r#"name = "slow"
+    let results = run(r#"name = "slow"
 [simulation]
 duration = "2h"
 warmup = "10m"
@@ -227,8 +222,7 @@ action = "slow"
 target = "app"
 factor = 2
 at = "0s"
-"#,
-    );
+"#);
     let response = metric(&results, "app.response_time");
     assert!(response.ci95_low <= 1000.0 && 1000.0 <= response.ci95_high, "{response:?}");
     assert!((response.mean - 1000.0).abs() < 80.0, "{response:?}");
@@ -254,7 +248,11 @@ arrival = { process = "poisson", rate = 1 }
     let cases = [
         ("action = \"explode\"\nat = \"1s\"\n", 13, "unknown fault action"),
         ("action = \"crash\"\ntarget = \"nope\"\nat = \"1s\"\n", 14, "no component is called `nope`"),
-        ("action = \"crash\"\ntarget = \"app\"\ninstance = \"standby\"\nat = \"1s\"\n", 15, "no instance matches `standby`"),
+        (
+            "action = \"crash\"\ntarget = \"app\"\ninstance = \"standby\"\nat = \"1s\"\n",
+            15,
+            "no instance matches `standby`",
+        ),
         ("action = \"az_outage\"\naz = \"z\"\nat = \"1s\"\n", 14, "unknown availability zone `z`"),
         ("action = \"crash\"\ntarget = \"app\"\n", 12, "needs `at`"),
         ("action = \"slow\"\ntarget = \"app\"\nat = \"1s\"\nfactor = -1\n", 16, "`factor` must be a positive number"),

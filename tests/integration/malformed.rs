@@ -29,16 +29,8 @@ struct Expectation {
 /// Reads the `# expect: <line>:<column>: <fragment>` header of a malformed scenario.
 fn expectation(path: &Path) -> Result<Expectation, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('\r');
-    let bad = || {
-        format!(
-            "the first line must be `# expect: <line>:<column>: <message fragment>`, found `{first}`"
-        )
-    };
+    let first = text.lines().next().unwrap_or_default().trim_end_matches('\r');
+    let bad = || format!("the first line must be `# expect: <line>:<column>: <message fragment>`, found `{first}`");
     let rest = first.strip_prefix("# expect: ").ok_or_else(bad)?;
     let (location, fragment) = rest.split_once(": ").ok_or_else(bad)?;
     let (line, column) = location.split_once(':').ok_or_else(bad)?;
@@ -46,11 +38,7 @@ fn expectation(path: &Path) -> Result<Expectation, String> {
     if fragment.is_empty() {
         return Err(bad());
     }
-    Ok(Expectation {
-        line: line.parse().map_err(|_| bad())?,
-        column: column.parse().map_err(|_| bad())?,
-        fragment,
-    })
+    Ok(Expectation { line: line.parse().map_err(|_| bad())?, column: column.parse().map_err(|_| bad())?, fragment })
 }
 
 /// The `*.toml` files directly in `dir`, sorted.
@@ -93,11 +81,7 @@ fn rejection_problems(outcome: &Outcome, shown: &str, expected: &Expectation) ->
 /// Runs `check` and `run` on one malformed scenario; returns a message per problem, each
 /// naming the file.
 fn problems_with(file: &Path, scratch: &Path) -> Vec<String> {
-    let name = file
-        .strip_prefix(manifest_dir())
-        .unwrap_or(file)
-        .to_string_lossy()
-        .replace('\\', "/");
+    let name = file.strip_prefix(manifest_dir()).unwrap_or(file).to_string_lossy().replace('\\', "/");
     let expected = match expectation(file) {
         Ok(expected) => expected,
         Err(message) => return vec![format!("{name}: {message}")],
@@ -105,11 +89,7 @@ fn problems_with(file: &Path, scratch: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     let mut report = |command: &str, outcome: &Outcome, found: Vec<String>| {
         if !found.is_empty() {
-            problems.push(format!(
-                "{name} ({command}): {}\n{}",
-                found.join("; "),
-                outcome.describe()
-            ));
+            problems.push(format!("{name} ({command}): {}\n{}", found.join("; "), outcome.describe()));
         }
     };
 
@@ -151,11 +131,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 #[test]
 fn every_malformed_scenario_is_rejected_at_its_location() {
     let files = scenarios_in(&corpus_dir());
-    assert!(
-        files.len() >= 25,
-        "tests/malformed/ should hold at least 25 scenarios, found {}",
-        files.len()
-    );
+    assert!(files.len() >= 25, "tests/malformed/ should hold at least 25 scenarios, found {}", files.len());
     let scratch = TempDir::new("malformed-corpus");
     // The files are independent: check them on a few threads to keep the test quick.
     let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
@@ -163,25 +139,12 @@ fn every_malformed_scenario_is_rejected_at_its_location() {
         let handles: Vec<_> = chunks
             .iter()
             .map(|chunk| {
-                scope.spawn(|| {
-                    chunk
-                        .iter()
-                        .flat_map(|file| problems_with(file, scratch.path()))
-                        .collect::<Vec<_>>()
-                })
+                scope.spawn(|| chunk.iter().flat_map(|file| problems_with(file, scratch.path())).collect::<Vec<_>>())
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("worker"))
-            .collect()
+        handles.into_iter().flat_map(|handle| handle.join().expect("worker")).collect()
     });
-    assert!(
-        problems.is_empty(),
-        "{} problem(s) in the malformed corpus:\n\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
+    assert!(problems.is_empty(), "{} problem(s) in the malformed corpus:\n\n{}", problems.len(), problems.join("\n\n"));
 }
 
 #[test]
@@ -215,44 +178,23 @@ fn position(source: &str, needle: &str, after: bool) -> (usize, usize) {
 /// Runs `check` and `run` with the extra arguments `args` on the quickstart scenario and
 /// asserts exit 2, no panic, no output folder and each of `fragments` in stderr.
 fn assert_bad_arguments(args: &[&str], fragments: &[String]) {
-    let scratch = TempDir::new(&format!(
-        "bad-args-{}",
-        args.join("-")
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-    ));
+    let scratch =
+        TempDir::new(&format!("bad-args-{}", args.join("-").replace(|c: char| !c.is_ascii_alphanumeric(), "_")));
     let out = scratch.join("results");
     let mut check: Vec<&OsStr> = vec![OsStr::new("check"), OsStr::new("scenarios/quickstart.toml")];
-    let mut run: Vec<&OsStr> = vec![
-        OsStr::new("run"),
-        OsStr::new("scenarios/quickstart.toml"),
-        OsStr::new("--out"),
-        out.as_os_str(),
-    ];
+    let mut run: Vec<&OsStr> =
+        vec![OsStr::new("run"), OsStr::new("scenarios/quickstart.toml"), OsStr::new("--out"), out.as_os_str()];
     check.extend(args.iter().map(OsStr::new));
     run.extend(args.iter().map(OsStr::new));
     // `check` accepts only --set; the other flags are tried with `run` alone.
-    let commands = if args
-        .iter()
-        .all(|a| a.starts_with("--set") || !a.starts_with("--"))
-    {
-        vec![check, run]
-    } else {
-        vec![run]
-    };
+    let commands =
+        if args.iter().all(|a| a.starts_with("--set") || !a.starts_with("--")) { vec![check, run] } else { vec![run] };
     for command in commands {
         let outcome = stratus(command);
         assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
-        assert!(
-            !outcome.stderr.contains("panicked"),
-            "{}",
-            outcome.describe()
-        );
+        assert!(!outcome.stderr.contains("panicked"), "{}", outcome.describe());
         for fragment in fragments {
-            assert!(
-                outcome.stderr.contains(fragment.as_str()),
-                "stderr lacks `{fragment}`: {}",
-                outcome.describe()
-            );
+            assert!(outcome.stderr.contains(fragment.as_str()), "stderr lacks `{fragment}`: {}", outcome.describe());
         }
         assert!(!out.exists(), "a rejected run created {}", out.display());
     }
@@ -261,38 +203,14 @@ fn assert_bad_arguments(args: &[&str], fragments: &[String]) {
 #[test]
 fn malformed_set_paths_are_rejected() {
     let cases: &[(&str, &[&str])] = &[
-        (
-            "component.app.servers",
-            &[
-                "invalid --set `component.app.servers`",
-                "expected PATH=VALUE",
-            ],
-        ),
+        ("component.app.servers", &["invalid --set `component.app.servers`", "expected PATH=VALUE"]),
         ("a..b=1", &["invalid --set `a..b=1`", "empty segment"]),
         ("=5", &["invalid --set `=5`", "the parameter path is empty"]),
         ("a[x]=1", &["invalid --set `a[x]=1`", "not an array index"]),
-        (
-            "component.db.servers=3",
-            &[
-                "invalid --set `component.db.servers=3`",
-                "nothing is named `db`",
-            ],
-        ),
-        (
-            "component[5].servers=3",
-            &["invalid --set `component[5].servers=3`", "past the end"],
-        ),
-        (
-            "component.app.servers[0]=1",
-            &[
-                "invalid --set `component.app.servers[0]=1`",
-                "cannot go inside",
-            ],
-        ),
-        (
-            "name.x=1",
-            &["invalid --set `name.x=1`", "cannot go inside"],
-        ),
+        ("component.db.servers=3", &["invalid --set `component.db.servers=3`", "nothing is named `db`"]),
+        ("component[5].servers=3", &["invalid --set `component[5].servers=3`", "past the end"]),
+        ("component.app.servers[0]=1", &["invalid --set `component.app.servers[0]=1`", "cannot go inside"]),
+        ("name.x=1", &["invalid --set `name.x=1`", "cannot go inside"]),
     ];
     for (arg, fragments) in cases {
         let fragments: Vec<String> = fragments.iter().map(|f| f.to_string()).collect();
@@ -311,40 +229,16 @@ fn invalid_set_values_are_located_and_attributed_to_set() {
     let cases: Vec<(&str, String, &str)> = vec![
         // A value of the wrong type: reported where the replaced value is, with a note.
         ("component.app.servers=abc", at("servers = "), "\"abc\""),
-        (
-            "component.app.servers=0",
-            at("servers = "),
-            "at least 1 server",
-        ),
-        (
-            "simulation.duration=5 parsecs",
-            at("duration = "),
-            "\"5 parsecs\"",
-        ),
-        (
-            "simulation.duration=5",
-            at("duration = "),
-            "found the bare number 5",
-        ),
-        (
-            "workload.users.arrival.rate=-1",
-            at("rate = "),
-            "`rate` must be a positive number",
-        ),
+        ("component.app.servers=0", at("servers = "), "at least 1 server"),
+        ("simulation.duration=5 parsecs", at("duration = "), "\"5 parsecs\""),
+        ("simulation.duration=5", at("duration = "), "found the bare number 5"),
+        ("workload.users.arrival.rate=-1", at("rate = "), "`rate` must be a positive number"),
         ("component.app.service.mean=abc", at("mean = "), "\"abc\""),
         // A key that does not exist: reported at its table.
-        (
-            "simulation.replicatons=3",
-            at("[simulation"),
-            "unknown field `replicatons`",
-        ),
+        ("simulation.replicatons=3", at("[simulation"), "unknown field `replicatons`"),
     ];
     for (arg, location, fragment) in cases {
-        let fragments = [
-            location,
-            fragment.to_string(),
-            format!("the value comes from --set {arg}"),
-        ];
+        let fragments = [location, fragment.to_string(), format!("the value comes from --set {arg}")];
         assert_bad_arguments(&["--set", arg], &fragments);
     }
 }
@@ -368,25 +262,14 @@ fn a_missing_scenario_file_is_reported() {
         let outcome = stratus([command, "tests/malformed/no-such-scenario.toml"]);
         assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
         assert!(
-            outcome
-                .stderr
-                .contains("cannot read scenario file tests/malformed/no-such-scenario.toml"),
+            outcome.stderr.contains("cannot read scenario file tests/malformed/no-such-scenario.toml"),
             "{}",
             outcome.describe()
         );
-        assert!(
-            !outcome.stderr.contains("panicked"),
-            "{}",
-            outcome.describe()
-        );
+        assert!(!outcome.stderr.contains("panicked"), "{}", outcome.describe());
     }
     let outcome = stratus(["check"]);
-    assert_eq!(
-        outcome.code,
-        Some(2),
-        "a missing argument is a usage error: {}",
-        outcome.describe()
-    );
+    assert_eq!(outcome.code, Some(2), "a missing argument is a usage error: {}", outcome.describe());
 }
 
 #[test]
@@ -394,11 +277,7 @@ fn set_into_the_sweep_table_is_rejected() {
     for arg in ["sweep.x=1", "sweep=5"] {
         let outcome = stratus(["check", "scenarios/quickstart.toml", "--set", arg]);
         assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
-        assert!(
-            outcome.stderr.contains(arg),
-            "the message names the argument: {}",
-            outcome.describe()
-        );
+        assert!(outcome.stderr.contains(arg), "the message names the argument: {}", outcome.describe());
     }
 }
 
@@ -415,11 +294,7 @@ fn replications_zero_is_attributed_to_the_flag() {
         OsStr::new("0"),
     ]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
-    assert!(
-        outcome.stderr.contains("at least 1 replication"),
-        "{}",
-        outcome.describe()
-    );
+    assert!(outcome.stderr.contains("at least 1 replication"), "{}", outcome.describe());
     assert!(
         outcome.stderr.contains("--replications"),
         "the note should name the flag the user typed: {}",

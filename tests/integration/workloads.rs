@@ -59,7 +59,8 @@ fn constant_and_step_rates() {
     assert_eq!(metric(&results, "users.sent").mean, 6000.0);
     // Poisson at 10/s for 5 min, then 40/s: mean 3000 + 12000 = 15000, sd √15000 ≈ 122;
     // ±4 sd per replication.
-    let results = run(&with_arrival("10m", 3, r#"{ process = "step", rate = 10, steps = [{ at = "5m", rate = 40 }] }"#));
+    let results =
+        run(&with_arrival("10m", 3, r#"{ process = "step", rate = 10, steps = [{ at = "5m", rate = 40 }] }"#));
     for replication in &results.points[0].replications {
         let index = results.points[0].metrics.iter().position(|m| m.name == "users.sent").unwrap();
         let sent = replication.values[index];
@@ -106,8 +107,7 @@ fn empirical_service_times_from_csv() {
     // M/G/1 at λ = 4/s: ρ = 0.6, Pollaczek–Khinchine Wq = λE[S²]/(2(1−ρ)) = 0.15 s, so the
     // response time is 0.30 s. 10 replications of 2 h: the CI must contain 300 ms; the
     // relative error bound 6% is about 3 half-widths.
-    let results = run(
-        r#"name = "empirical"
+    let results = run(r#"name = "empirical"
 [simulation]
 duration = "2h"
 warmup = "5m"
@@ -121,8 +121,7 @@ service = { dist = "empirical", file = "service.csv", column = "service_s" }
 name = "users"
 target = "app"
 arrival = { process = "poisson", rate = 4 }
-"#,
-    );
+"#);
     let response = metric(&results, "app.response_time");
     assert!(response.ci95_low <= 300.0 && 300.0 <= response.ci95_high, "{response:?}");
     assert!((response.mean - 300.0).abs() < 18.0, "{response:?}");
