@@ -191,11 +191,11 @@ impl<K: QuantityKind> DistSpec<K> {
         DistSpec::Constant(Quantity::new(value))
     }
 
-    /// An exponential distribution with the given mean.
-    pub fn exponential(mean: f64) -> Self {
-        DistSpec::Table(Box::new(DistTable {
-            dist: "exponential".into(),
-            mean: Some(Quantity::new(mean)),
+    /// A table of family `dist` with every parameter unset (the constructors below fill it).
+    fn table(dist: &str) -> DistTable<K> {
+        DistTable {
+            dist: dist.into(),
+            mean: None,
             value: None,
             min: None,
             max: None,
@@ -206,6 +206,29 @@ impl<K: QuantityKind> DistSpec<K> {
             file: None,
             column: None,
             samples: None,
+        }
+    }
+
+    /// An exponential distribution with the given mean (base units).
+    pub fn exponential(mean: f64) -> Self {
+        DistSpec::Table(Box::new(DistTable { mean: Some(Quantity::new(mean)), ..Self::table("exponential") }))
+    }
+
+    /// A lognormal distribution with the given mean (base units) and coefficient of variation.
+    pub fn lognormal(mean: f64, cv: f64) -> Self {
+        DistSpec::Table(Box::new(DistTable {
+            mean: Some(Quantity::new(mean)),
+            cv: Some(cv),
+            ..Self::table("lognormal")
+        }))
+    }
+
+    /// A uniform distribution on [min, max] (base units).
+    pub fn uniform(min: f64, max: f64) -> Self {
+        DistSpec::Table(Box::new(DistTable {
+            min: Some(Quantity::new(min)),
+            max: Some(Quantity::new(max)),
+            ..Self::table("uniform")
         }))
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::storage::STORAGE_AZS;
 use crate::engine::SimDuration;
-use crate::model::dist::{Dist, DistSpec, DistTable, Quantity, Seconds};
+use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kinds::BuildContext;
 use crate::model::station::MAX_SERVERS;
 use crate::model::{KindDoc, ParamDoc, SpecError};
@@ -156,20 +156,7 @@ pub struct AuroraConfig {
 }
 
 fn lognormal(mean: f64, cv: f64) -> DistSpec<Seconds> {
-    DistSpec::Table(Box::new(DistTable {
-        dist: "lognormal".into(),
-        mean: Some(Quantity::new(mean)),
-        value: None,
-        min: None,
-        max: None,
-        cv: Some(cv),
-        shape: None,
-        k: None,
-        scale: None,
-        file: None,
-        column: None,
-        samples: None,
-    }))
+    DistSpec::lognormal(mean, cv)
 }
 
 fn default_workers() -> u32 {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SimDuration;
-use crate::model::dist::{Dist, DistSpec, DistTable, Quantity, Seconds};
+use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kinds::BuildContext;
 use crate::model::station::MAX_SERVERS;
 use crate::model::{KindDoc, ParamDoc, SpecError};
@@ -206,20 +206,7 @@ fn default_replica_promotion() -> DistSpec<Seconds> {
 
 /// A uniform distribution on `[min, max]` seconds.
 pub fn uniform((min, max): (f64, f64)) -> DistSpec<Seconds> {
-    DistSpec::Table(Box::new(DistTable {
-        dist: "uniform".into(),
-        mean: None,
-        value: None,
-        min: Some(Quantity::new(min)),
-        max: Some(Quantity::new(max)),
-        cv: None,
-        shape: None,
-        k: None,
-        scale: None,
-        file: None,
-        column: None,
-        samples: None,
-    }))
+    DistSpec::uniform(min, max)
 }
 
 /// `stratus describe rds`.
