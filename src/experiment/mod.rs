@@ -128,6 +128,24 @@ pub struct ExperimentResults {
     pub total_events: u64,
 }
 
+impl PointResult {
+    /// The summary of the metric called `name`.
+    pub fn metric(&self, name: &str) -> Option<&MetricSummary> {
+        self.metrics.iter().find(|metric| metric.name == name)
+    }
+
+    /// The value of the metric called `name` in each replication, in replication order.
+    pub fn replication_values(&self, name: &str) -> Option<Vec<f64>> {
+        let index = self.metrics.iter().position(|metric| metric.name == name)?;
+        Some(self.replications.iter().map(|replication| replication.values[index]).collect())
+    }
+
+    /// The merged histogram (nanoseconds) of the latency metric called `name`.
+    pub fn histogram(&self, name: &str) -> Option<&Histogram<u64>> {
+        self.histograms.iter().find(|(metric, _)| metric == name).map(|(_, histogram)| histogram)
+    }
+}
+
 impl ExperimentResults {
     /// The summary of `metric` at every point, in point order.
     pub fn metric_across_points(&self, metric: &str) -> Vec<Option<&MetricSummary>> {

@@ -64,6 +64,13 @@ impl TimeSeries {
         if self.names.is_empty() { 0 } else { self.values.len() / self.names.len() }
     }
 
+    /// The series called `name` as (end of interval in seconds, value) pairs.
+    pub fn column(&self, name: &str) -> Option<Vec<(f64, f64)>> {
+        let column = self.names.iter().position(|n| n == name)?;
+        let interval = self.interval.as_secs_f64();
+        Some((0..self.rows()).map(|r| ((r + 1) as f64 * interval, self.row(r)[column])).collect())
+    }
+
     /// Row `r`.
     pub fn row(&self, r: usize) -> &[f64] {
         let width = self.names.len();

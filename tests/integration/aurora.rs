@@ -9,43 +9,25 @@
 use std::path::Path;
 use std::process::Command;
 
-use stratus::experiment::{self, ExperimentResults, MetricSummary, RunOptions};
+use stratus::experiment::ExperimentResults;
 use stratus::model::aurora::AURORA_DOC;
 use stratus::scenario::{Scenario, ScenarioError};
 
-fn run(label: &str, toml: &str) -> ExperimentResults {
-    let scenario = Scenario::from_source(label, toml, Path::new("."), &[])
-        .unwrap_or_else(|e| panic!("{label} does not load: {e}"));
-    experiment::run(&scenario, &RunOptions { threads: None, progress: false }).expect("runs")
-}
-
-fn metric<'a>(results: &'a ExperimentResults, name: &str) -> &'a MetricSummary {
-    results.points[0].metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
-}
+use crate::common::{metric, per_replication, run};
 
 fn mean(results: &ExperimentResults, name: &str) -> f64 {
     metric(results, name).mean
 }
 
-/// The value of `name` in each replication of point 0.
-fn per_replication(results: &ExperimentResults, name: &str) -> Vec<f64> {
-    let point = &results.points[0];
-    let index = point.metrics.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"));
-    point.replications.iter().map(|r| r.values[index]).collect()
-}
-
 /// The merged histogram of `name`, in milliseconds: (count, value at quantile q).
 fn quantile_ms(results: &ExperimentResults, name: &str, q: f64) -> (u64, f64) {
-    let (_, histogram) =
-        results.points[0].histograms.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no histogram {name}"));
+    let histogram = results.points[0].histogram(name).unwrap_or_else(|| panic!("no histogram {name}"));
     (histogram.len(), histogram.value_at_quantile(q) as f64 / 1e6)
 }
 
 /// The time series `name` of point 0, averaged over replications: (end of interval s, value).
 fn series(results: &ExperimentResults, name: &str) -> Vec<(f64, f64)> {
-    let s = &results.points[0].series;
-    let column = s.names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no series {name}"));
-    (0..s.rows()).map(|r| ((r + 1) as f64 * s.interval.as_secs_f64(), s.row(r)[column])).collect()
+    results.points[0].series.column(name).unwrap_or_else(|| panic!("no series {name}"))
 }
 
 fn binomial(n: u64, k: u64) -> f64 {

@@ -3,23 +3,12 @@
 
 use std::path::Path;
 
-use stratus::experiment::{self, ExperimentResults, MetricSummary, RunOptions};
 use stratus::scenario::Scenario;
 
-fn run(toml: &str) -> ExperimentResults {
-    let scenario = Scenario::from_source("faults.toml", toml, Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    experiment::run(&scenario, &RunOptions { threads: None, progress: false }).unwrap()
-}
+use crate::common::{metric, per_replication as values};
 
-fn metric<'a>(results: &'a ExperimentResults, name: &str) -> &'a MetricSummary {
-    results.points[0].metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
-}
-
-/// Per-replication values of one metric.
-fn values(results: &ExperimentResults, name: &str) -> Vec<f64> {
-    let point = &results.points[0];
-    let index = point.metrics.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"));
-    point.replications.iter().map(|r| r.values[index]).collect()
+fn run(toml: &str) -> stratus::experiment::ExperimentResults {
+    crate::common::run("faults.toml", toml)
 }
 
 const LIGHT_STATION: &str = r#"

@@ -3,6 +3,7 @@
 mod analytic;
 mod aurora;
 mod cli;
+mod common;
 mod faults;
 mod malformed;
 mod rds;

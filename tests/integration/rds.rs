@@ -17,18 +17,16 @@ use stratus::experiment::{self, ExperimentResults, MetricSummary, PointResult, R
 use stratus::scenario::{Scenario, ScenarioError};
 
 fn run(toml: &str) -> ExperimentResults {
-    let scenario = Scenario::from_source("rds-test.toml", toml, Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    experiment::run(&scenario, &RunOptions { threads: None, progress: false }).expect("runs")
+    crate::common::run("rds-test.toml", toml)
 }
 
 fn summary<'a>(point: &'a PointResult, name: &str) -> &'a MetricSummary {
-    point.metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
+    point.metric(name).unwrap_or_else(|| panic!("no metric {name}"))
 }
 
 /// The value of metric `name` in each replication of `point`.
 fn per_replication(point: &PointResult, name: &str) -> Vec<f64> {
-    let index = point.metrics.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"));
-    point.replications.iter().map(|r| r.values[index]).collect()
+    point.replication_values(name).unwrap_or_else(|| panic!("no metric {name}"))
 }
 
 /// t(0.9995, df) / t(0.975, df): widens a 95% interval to 99.9%.
@@ -56,11 +54,8 @@ fn assert_ci(metric: &MetricSummary, theory: f64, bias: f64, precision: f64) {
     assert!(half <= precision * theory, "{}: 95% half-width {half} is too wide for a meaningful check", metric.name);
 }
 
-fn column<'a>(point: &'a PointResult, series: &str) -> impl Iterator<Item = (f64, f64)> + 'a {
-    let names = &point.series.names;
-    let index = names.iter().position(|n| n == series).unwrap_or_else(|| panic!("no series {series}"));
-    let interval = point.series.interval.as_secs_f64();
-    (0..point.series.rows()).map(move |r| ((r + 1) as f64 * interval, point.series.row(r)[index]))
+fn column(point: &PointResult, series: &str) -> impl Iterator<Item = (f64, f64)> {
+    point.series.column(series).unwrap_or_else(|| panic!("no series {series}")).into_iter()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,20 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use stratus::experiment::{self, ExperimentResults, MetricSummary, RunOptions};
-use stratus::scenario::Scenario;
+use stratus::experiment::ExperimentResults;
+
+use crate::common::metric;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workloads")
 }
 
 fn run(toml: &str) -> ExperimentResults {
-    let scenario = Scenario::from_source("workloads.toml", toml, &fixtures(), &[]).unwrap_or_else(|e| panic!("{e}"));
-    experiment::run(&scenario, &RunOptions { threads: None, progress: false }).unwrap()
-}
-
-fn metric<'a>(results: &'a ExperimentResults, name: &str) -> &'a MetricSummary {
-    results.points[0].metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
+    crate::common::run_in("workloads.toml", toml, &fixtures())
 }
 
 /// A scenario with a fast station and one workload whose `arrival` is given.
@@ -61,9 +57,7 @@ fn constant_and_step_rates() {
     // ±4 sd per replication.
     let results =
         run(&with_arrival("10m", 3, r#"{ process = "step", rate = 10, steps = [{ at = "5m", rate = 40 }] }"#));
-    for replication in &results.points[0].replications {
-        let index = results.points[0].metrics.iter().position(|m| m.name == "users.sent").unwrap();
-        let sent = replication.values[index];
+    for sent in crate::common::per_replication(&results, "users.sent") {
         assert!((sent - 15_000.0).abs() < 490.0, "step process sent {sent}");
     }
 }
@@ -94,9 +88,8 @@ fn onoff_and_diurnal_average_rates() {
     assert!(rate.ci95_low <= 50.0 && 50.0 <= rate.ci95_high, "diurnal rate {rate:?}");
     // The swing shows in the time series: the busiest interval carries well over twice the
     // quietest (theory: (1 + 0.8)/(1 − 0.8) = 9 at the extremes; interval averages blur it).
-    let series = &results.points[0].series;
-    let column = series.names.iter().position(|n| n == "users.throughput").unwrap();
-    let values: Vec<f64> = (0..series.rows()).map(|r| series.row(r)[column]).collect();
+    let values: Vec<f64> =
+        results.points[0].series.column("users.throughput").unwrap().into_iter().map(|(_, v)| v).collect();
     let (low, high) = values.iter().fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     assert!(high > 3.0 * low, "diurnal swing too small: {low} .. {high}");
 }
