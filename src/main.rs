@@ -80,6 +80,8 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
+            // A scenario whose time cannot advance is a mistake in the input too.
+            CliError::Experiment(experiment::ExperimentError::Stalled { .. }) => 2,
             CliError::Experiment(_) | CliError::Report(_) | CliError::Stdout(_) => 1,
         }
     }

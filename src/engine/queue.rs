@@ -1,7 +1,7 @@
 //! The future-event list: an implicit 4-ary min-heap ordered by (time, insertion sequence)
 //! with O(1) cancellation by lazy deletion.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use super::time::{SimDuration, SimTime};
 
@@ -182,8 +182,12 @@ pub struct EventQueue<E> {
     next_seq: u64,
     /// Sequence number of the event delivered last; with `now` it tells pending from past ids.
     last_seq: u64,
-    /// Sequence numbers of pending events that were cancelled but are still in the heap.
-    cancelled: FxHashSet<u64>,
+    /// Cancelled events whose time has not come, by sequence number (with their time): those
+    /// still in the heap, and tombstones of those a purge removed, so that cancelling one again
+    /// is refused. Tombstones are dropped at the next purge once their time has passed.
+    cancelled: FxHashMap<u64, SimTime>,
+    /// How many of `cancelled` are still in the heap.
+    cancelled_in_heap: usize,
     delivered: u64,
 }
 
@@ -209,7 +213,8 @@ impl<E> EventQueue<E> {
             now: SimTime::ZERO,
             next_seq: 1,
             last_seq: 0,
-            cancelled: FxHashSet::default(),
+            cancelled: FxHashMap::default(),
+            cancelled_in_heap: 0,
             delivered: 0,
         }
     }
@@ -227,7 +232,7 @@ impl<E> EventQueue<E> {
 
     /// Number of pending (not cancelled) events.
     pub fn len(&self) -> usize {
-        self.heap.len() - self.cancelled.len()
+        self.heap.len() - self.cancelled_in_heap
     }
 
     /// True when no event is pending.
@@ -255,19 +260,24 @@ impl<E> EventQueue<E> {
     pub fn is_pending(&self, id: EventId) -> bool {
         // Events leave the heap in strictly increasing (time, seq) order, so an id is still in
         // the heap exactly when its key is greater than the key delivered last.
-        (id.time, id.seq) > (self.now, self.last_seq) && !self.cancelled.contains(&id.seq)
+        (id.time, id.seq) > (self.now, self.last_seq) && !self.cancelled.contains_key(&id.seq)
     }
 
     /// Cancels a pending event in O(1); returns false if it was already delivered or
     /// cancelled. The entry stays in the heap and is skipped when it surfaces; cancelled
     /// entries are purged when they make up more than half of the heap.
     pub fn cancel(&mut self, id: EventId) -> bool {
-        if (id.time, id.seq) <= (self.now, self.last_seq) || !self.cancelled.insert(id.seq) {
+        if (id.time, id.seq) <= (self.now, self.last_seq) || self.cancelled.contains_key(&id.seq) {
             return false;
         }
-        if self.cancelled.len() >= PURGE_THRESHOLD && self.cancelled.len() * 2 > self.heap.len() {
-            let cancelled = std::mem::take(&mut self.cancelled);
-            self.heap.retain(|entry| !cancelled.contains(&entry.seq));
+        self.cancelled.insert(id.seq, id.time);
+        self.cancelled_in_heap += 1;
+        if self.cancelled_in_heap >= PURGE_THRESHOLD && self.cancelled_in_heap * 2 > self.heap.len() {
+            let cancelled = &self.cancelled;
+            self.heap.retain(|entry| !cancelled.contains_key(&entry.seq));
+            self.cancelled_in_heap = 0;
+            let now = self.now;
+            self.cancelled.retain(|_, time| *time >= now);
         }
         true
     }
@@ -293,7 +303,8 @@ impl<E> EventQueue<E> {
                 return None;
             }
             let entry = self.heap.pop()?;
-            if !self.cancelled.is_empty() && self.cancelled.remove(&entry.seq) {
+            if self.cancelled_in_heap > 0 && self.cancelled.remove(&entry.seq).is_some() {
+                self.cancelled_in_heap -= 1;
                 continue;
             }
             self.now = entry.time;
@@ -319,12 +330,13 @@ impl<E> EventQueue<E> {
 
     fn skip_cancelled(&mut self) {
         while let Some(top) = self.heap.peek() {
-            if self.cancelled.is_empty() || !self.cancelled.contains(&top.seq) {
+            if self.cancelled_in_heap == 0 || !self.cancelled.contains_key(&top.seq) {
                 return;
             }
             let seq = top.seq;
             self.heap.pop();
             self.cancelled.remove(&seq);
+            self.cancelled_in_heap -= 1;
         }
     }
 }
@@ -409,6 +421,23 @@ mod tests {
         assert_eq!(queue.len(), 1_000);
         let delivered: Vec<u64> = std::iter::from_fn(|| queue.pop()).collect();
         assert_eq!(delivered, (19_000..20_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn cancelling_a_purged_event_again_is_refused() {
+        let mut queue = EventQueue::new();
+        let ids: Vec<EventId> = (0..10_000).map(|i| queue.schedule_at(SimTime(100 + i), i)).collect();
+        for id in &ids[..6_000] {
+            assert!(queue.cancel(*id));
+        }
+        assert!(queue.heap.len() < 10_000, "purge ran");
+        for id in &ids[..10] {
+            assert!(!queue.cancel(*id), "already cancelled (and purged)");
+            assert!(!queue.is_pending(*id));
+        }
+        assert_eq!(queue.len(), 4_000);
+        let delivered: Vec<u64> = std::iter::from_fn(|| queue.pop()).collect();
+        assert_eq!(delivered, (6_000..10_000).collect::<Vec<_>>());
     }
 
     #[test]

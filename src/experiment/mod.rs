@@ -33,6 +33,16 @@ pub enum ExperimentError {
         /// The cause.
         message: String,
     },
+    /// A replication's simulated time stopped advancing.
+    #[error("sweep point {point}, replication {replication}: {stalled}")]
+    Stalled {
+        /// Point index.
+        point: usize,
+        /// Replication index.
+        replication: u32,
+        /// Where it stopped.
+        stalled: crate::model::world::Stalled,
+    },
     /// A point could not be built (validation should have caught it).
     #[error("sweep point {point}: {path}: {message}")]
     Build {
@@ -182,7 +192,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             path,
             message,
         })?;
-        Ok(world.run())
+        world.run().map_err(|stalled| ExperimentError::Stalled { point: point_index, replication, stalled })
     };
     let execute = || -> Vec<Result<RunOutput, ExperimentError>> {
         tasks.par_iter().progress_with(bar.clone()).map(run_one).collect()

@@ -25,6 +25,9 @@ pub const DEFAULT_DNS_TTL: SimDuration = SimDuration::from_secs(5);
 /// above the normal gap between requests (1/rate).
 pub const DEFAULT_OUTAGE_GAP: SimDuration = SimDuration::from_secs(5);
 
+/// Most client hosts (each keeps a DNS cache).
+pub const MAX_HOSTS: u32 = 1_000_000;
+
 /// The `client` table of a workload.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -96,7 +99,7 @@ pub const CLIENT_DOC: KindDoc = KindDoc {
             name: "timeout",
             default: "none (wait forever)",
             unit: "duration",
-            meaning: "time to wait for each attempt",
+            meaning: "time to wait for each attempt; without one, requests lost to faults are never answered (counted as `unanswered`; a closed-loop client stays blocked), so give one in scenarios with faults",
             source: "-",
         },
         ParamDoc {
@@ -183,8 +186,8 @@ impl ClientConfig {
                 format!("`backoff_cap` ({}) must be at least `backoff` ({})", self.backoff_cap, self.backoff),
             ));
         }
-        if self.hosts == 0 {
-            return Err(SpecError::new("hosts", "at least 1 client host is needed"));
+        if self.hosts == 0 || self.hosts > MAX_HOSTS {
+            return Err(SpecError::new("hosts", format!("give 1 to {MAX_HOSTS} client hosts, found {}", self.hosts)));
         }
         Ok(ClientPolicy {
             timeout: self.timeout.map(Duration::get),

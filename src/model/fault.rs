@@ -10,6 +10,10 @@ use super::dist::{Dist, DistSpec, Seconds};
 use super::{InstanceInfo, KindDoc, ParamDoc, SpecError, check_fields};
 use crate::units::Duration;
 
+/// Shortest mean time between failures accepted (seconds); shorter ones would flood the run
+/// with fault events.
+const MIN_MTBF: f64 = 1e-3;
+
 /// What a fault does.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum FaultAction {
@@ -276,8 +280,8 @@ impl FaultConfig {
                 }
                 let mtbf = mtbf.build().map_err(|e| e.within("mtbf"))?;
                 let mttr = mttr.build().map_err(|e| e.within("mttr"))?;
-                if mtbf.mean() <= 0.0 {
-                    return Err(SpecError::new("mtbf", "the mean time between failures must be positive"));
+                if mtbf.mean() < MIN_MTBF {
+                    return Err(SpecError::new("mtbf", "the mean time between failures must be at least 1ms"));
                 }
                 FaultTiming::Stochastic { mtbf, mttr }
             }

@@ -352,6 +352,11 @@ pub struct Station {
     name: String,
     pool: ServerPool,
     next: Option<ComponentId>,
+    /// Active faults that keep it down (crashes and outages of its AZ); it recovers when the
+    /// last one ends.
+    down_faults: u32,
+    /// Factors of the active slow faults; service times are multiplied by all of them.
+    slow_factors: Vec<f64>,
 }
 
 impl Station {
@@ -362,28 +367,41 @@ impl Station {
             name: name.to_string(),
             pool: ServerPool::new(config.servers, config.queue_limit, ServiceTimes::uniform(service), DEPARTURE, 0),
             next,
+            down_faults: 0,
+            slow_factors: Vec::new(),
         })
     }
 
+    /// Faults nest: the station stays down while any crash (or outage of its AZ) is active,
+    /// and runs at the product of the active slow factors.
     fn fault(&mut self, signal: FaultSignal, ctx: &mut Ctx<'_>) {
         let own_az = ctx.network().az_of(ctx.me());
         match signal.action {
-            FaultAction::Crash { .. } => {
+            FaultAction::Crash { .. } => self.down(signal.active, ctx),
+            FaultAction::AzOutage { az } if az == own_az => self.down(signal.active, ctx),
+            FaultAction::Slow { factor, .. } => {
                 if signal.active {
-                    self.pool.crash(ctx);
-                } else {
-                    self.pool.recover();
+                    self.slow_factors.push(factor);
+                } else if let Some(i) = self.slow_factors.iter().position(|f| *f == factor) {
+                    self.slow_factors.swap_remove(i);
                 }
+                self.pool.set_slow_factor(self.slow_factors.iter().product());
             }
-            FaultAction::AzOutage { az } if az == own_az => {
-                if signal.active {
-                    self.pool.crash(ctx);
-                } else {
-                    self.pool.recover();
-                }
-            }
-            FaultAction::Slow { factor, .. } => self.pool.set_slow_factor(if signal.active { factor } else { 1.0 }),
             FaultAction::AzOutage { .. } | FaultAction::Partition { .. } => {}
+        }
+    }
+
+    fn down(&mut self, active: bool, ctx: &mut Ctx<'_>) {
+        if active {
+            self.down_faults += 1;
+            if self.down_faults == 1 {
+                self.pool.crash(ctx);
+            }
+        } else {
+            self.down_faults = self.down_faults.saturating_sub(1);
+            if self.down_faults == 0 {
+                self.pool.recover();
+            }
         }
     }
 }

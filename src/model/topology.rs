@@ -24,6 +24,9 @@ pub const DEFAULT_CROSS_REGION_RTT: SimDuration = SimDuration::from_millis(70);
 /// calibrate with your own measurements.
 pub const DEFAULT_JITTER_CV: f64 = 0.2;
 
+/// Largest jitter coefficient of variation accepted (far beyond any measured network).
+pub const MAX_JITTER_CV: f64 = 100.0;
+
 /// A region and its AZs (`[[topology.region]]`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -165,10 +168,10 @@ impl TopologyConfig {
                 return Err(SpecError::new("azs", format!("availability zone `{az}` is listed twice")));
             }
         }
-        if !(self.jitter_cv.is_finite() && self.jitter_cv >= 0.0) {
+        if !(self.jitter_cv.is_finite() && (0.0..=MAX_JITTER_CV).contains(&self.jitter_cv)) {
             return Err(SpecError::new(
                 "jitter_cv",
-                format!("must be a non-negative number, found {}", self.jitter_cv),
+                format!("`jitter_cv` must be between 0 and {MAX_JITTER_CV}, found {}", self.jitter_cv),
             ));
         }
         Ok(())

@@ -154,6 +154,7 @@ pub const WORKLOAD_DOC: KindDoc = KindDoc {
         "<name>.throughput (per_s): successful requests per second",
         "<name>.errors (requests): requests that failed after their last attempt",
         "<name>.sent (requests): requests issued (not counting retries)",
+        "<name>.unanswered (requests): requests still waiting at the end (in flight, or lost to a fault with no timeout)",
         "and the client metrics of `stratus describe client`",
     ],
 };
@@ -351,8 +352,10 @@ impl ArrivalConfig {
 }
 
 impl Arrivals {
-    /// The time of the next arrival after one at `now`, or None when the process has ended.
-    pub fn next_after(&mut self, now: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+    /// The time of the next arrival after one at `now`, or None when the process has ended or
+    /// has no arrival before `horizon` (the end of the run; processes that search for their
+    /// next arrival stop there instead of looping through empty cycles).
+    pub fn next_after(&mut self, now: SimTime, horizon: SimTime, rng: &mut SimRng) -> Option<SimTime> {
         match self {
             Arrivals::Poisson(gaps) => Some(now + SimDuration::from_secs_f64(gaps.sample(rng))),
             Arrivals::Constant(gap) => Some(now + *gap),
@@ -368,13 +371,21 @@ impl Arrivals {
                     // Memoryless: restart the gap at the beginning of the next on period.
                     t = until + off.sample_duration(rng);
                     until = t + on.sample_duration(rng);
+                    if t > horizon {
+                        *on_until = Some(until);
+                        return None;
+                    }
                 }
             }
             Arrivals::Diurnal { gaps, rate, amplitude, period, peak } => {
                 let max_rate = *rate * (1.0 + *amplitude);
                 let mut t = now.as_secs_f64();
+                let horizon = horizon.as_secs_f64();
                 loop {
                     t += gaps.sample(rng);
+                    if t > horizon {
+                        return None;
+                    }
                     let phase = std::f64::consts::TAU * (t - *peak) / *period;
                     let current = *rate * (1.0 + *amplitude * phase.cos());
                     if rng.random::<f64>() * max_rate <= current {
@@ -505,6 +516,8 @@ impl Failures {
 pub struct Workload {
     name: String,
     target: ComponentId,
+    /// End of the run.
+    horizon: SimTime,
     mode: Mode,
     keys: KeyDist,
     size: Dist,
@@ -587,11 +600,12 @@ pub const MAX_CLIENTS: u32 = 10_000_000;
 
 impl Workload {
     /// Builds a workload sending to `target`.
-    pub fn new(name: &str, config: &WorkloadConfig, target: ComponentId) -> Result<Self, SpecError> {
+    pub fn new(name: &str, config: &WorkloadConfig, target: ComponentId, horizon: SimTime) -> Result<Self, SpecError> {
         let (mode, keys, size, policy) = config.build_parts()?;
         Ok(Workload {
             name: name.to_string(),
             target,
+            horizon,
             mode,
             keys,
             size,
@@ -672,7 +686,7 @@ impl Workload {
     fn schedule_arrival(&mut self, ctx: &mut Ctx<'_>) {
         if let Mode::Open(arrivals) = &mut self.mode {
             let now = ctx.now();
-            if let Some(at) = arrivals.next_after(now, ctx.rng) {
+            if let Some(at) = arrivals.next_after(now, self.horizon, ctx.rng) {
                 ctx.timer(at - now, Timer { kind: ARRIVAL, slot: 0, data: 0 });
             }
         }
@@ -816,6 +830,10 @@ impl Component for Workload {
         out.scalar(format!("{name}.throughput"), Unit::PerSecond, throughput);
         out.scalar(format!("{name}.errors"), Unit::Requests, self.failures.total() as f64);
         out.scalar(format!("{name}.sent"), Unit::Requests, self.sent.total() as f64);
+        // Requests still waiting at the end: in flight, or lost to a fault with no timeout to
+        // notice (then a closed-loop client stays blocked for the rest of the run).
+        let unanswered = self.outstanding.iter().filter(|entry| entry.is_some()).count();
+        out.scalar(format!("{name}.unanswered"), Unit::Requests, unanswered as f64);
         // Client-policy metrics appear once the workload uses timeouts or retries, so simple
         // scenarios keep a short summary.
         let uses_policy = self.policy.timeout.is_some() || self.policy.max_attempts > 1;

@@ -6,6 +6,22 @@ use super::{Component, ComponentId, Ctx, Event, Message, Network, SpecError, Tim
 use crate::engine::{EventQueue, SimDuration, SimRng, SimTime};
 use crate::metrics::{Counter, MetricSet, SeriesNames, TimeWeighted, Unit};
 
+/// Most events that may happen at one instant before a run is declared stalled: simulated time
+/// would never advance (e.g. a closed loop in which think time, network delay and service time
+/// are all zero).
+pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 50_000_000;
+
+/// A run whose simulated time stopped advancing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "simulated time stopped advancing at {at}: more than {MAX_EVENTS_AT_ONE_INSTANT} events happened at that instant \
+     (a loop with no delay in it: give think times, service times or the network a non-zero duration)"
+)]
+pub struct Stalled {
+    /// The instant time stopped at.
+    pub at: SimTime,
+}
+
 /// Most fault windows one run records for charts; later ones still act and are counted.
 pub const MAX_RECORDED_FAULT_WINDOWS: usize = 10_000;
 
@@ -245,7 +261,7 @@ impl World {
     }
 
     /// Runs the replication to its end and collects the measurements.
-    pub fn run(mut self) -> RunOutput {
+    pub fn run(mut self) -> Result<RunOutput, Stalled> {
         let end = SimTime::ZERO + self.config.duration;
         let mut names = SeriesNames::default();
         for component in &self.components {
@@ -278,7 +294,19 @@ impl World {
         }
         self.schedule_faults();
 
+        let mut instant = SimTime::ZERO;
+        let mut events_at_instant = 0u64;
         while let Some(event) = self.queue.pop_until(end) {
+            let now = self.queue.now();
+            if now == instant {
+                events_at_instant += 1;
+                if events_at_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                    return Err(Stalled { at: now });
+                }
+            } else {
+                instant = now;
+                events_at_instant = 0;
+            }
             if event.to != ComponentId::WORLD {
                 let index = event.to.index();
                 let mut ctx = Ctx::new(event.to, &mut self.queue, &mut self.network, &mut self.rngs[index]);
@@ -320,6 +348,6 @@ impl World {
             metrics.scalar("faults.count".into(), Unit::Events, self.fault_starts.total() as f64);
             metrics.scalar("faults.active".into(), Unit::Events, self.active_faults.mean(end));
         }
-        RunOutput { metrics, series, events: self.queue.delivered(), fault_windows: self.fault_windows }
+        Ok(RunOutput { metrics, series, events: self.queue.delivered(), fault_windows: self.fault_windows })
     }
 }

@@ -176,6 +176,17 @@ pub fn timeseries_csv(results: &ExperimentResults) -> Vec<u8> {
     csv_bytes(rows)
 }
 
+/// Everything [`write_all`] puts in a results folder.
+pub const OUTPUT_ENTRIES: &[&str] = &[
+    "scenario.resolved.toml",
+    "summary.csv",
+    "replications.csv",
+    "timeseries.csv",
+    "report.html",
+    "histograms",
+    "charts",
+];
+
 /// The fault windows of the first point as chart shades (scheduled faults are the same at
 /// every point; stochastic ones differ, and the first point's are shown).
 fn shades(results: &ExperimentResults) -> Vec<charts::Shade> {
@@ -227,8 +238,8 @@ fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> R
 ///
 /// Everything is first written into a staging folder beside `dir`, which then replaces `dir`
 /// whole: a reader never sees a mix of two runs, files of an earlier run with more sweep
-/// points do not linger, and a failure leaves the earlier results untouched. A folder that
-/// exists but does not hold stratus results (no `scenario.resolved.toml`) is never replaced.
+/// points do not linger, and a failure leaves the earlier results untouched. A folder
+/// holding anything stratus did not write is never replaced.
 pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let refuse =
         |message: &str| ReportError::Io { path: dir.to_path_buf(), source: std::io::Error::other(message.to_string()) };
@@ -238,10 +249,17 @@ pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -
         _ => PathBuf::from("."),
     };
     if dir.exists() {
-        let is_results = dir.join("scenario.resolved.toml").is_file();
-        let is_empty = std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
-        if !is_results && !is_empty {
-            return Err(refuse("it exists and does not hold stratus results; choose another --out"));
+        // Only a folder holding nothing but what stratus writes is replaced: notes or
+        // notebooks a user keeps beside the results are never deleted.
+        let entries = std::fs::read_dir(dir).map_err(io_error(dir))?;
+        for entry in entries {
+            let name = entry.map_err(io_error(dir))?.file_name();
+            if !OUTPUT_ENTRIES.iter().any(|known| name == *known) {
+                return Err(refuse(&format!(
+                    "it holds `{}`, which stratus did not write; move it away or choose another --out",
+                    name.to_string_lossy()
+                )));
+            }
         }
     }
     std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::engine::{SimDuration, StreamKey};
+use crate::engine::{SimDuration, SimTime, StreamKey};
 use crate::model::fault::FaultConfig;
 use crate::model::kinds::{BuildContext, COMPONENT_KINDS, ComponentConfig};
 use crate::model::topology::TopologyConfig;
@@ -216,7 +216,9 @@ impl ScenarioSpec {
                     format!("no component is called `{}` (components: {})", workload.config.target, known.join(", ")),
                 )
             })?;
-            let built = Workload::new(&workload.name, &workload.config, target).map_err(|e| located(&path, e))?;
+            let horizon = SimTime::ZERO + self.simulation.duration.get();
+            let built =
+                Workload::new(&workload.name, &workload.config, target, horizon).map_err(|e| located(&path, e))?;
             let id = world.add(Box::new(built), key.rng(&workload.name));
             world.network_mut().place(id, az);
         }
@@ -274,8 +276,7 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 struct Document {
     // Read from the raw document for the output header; declared here to check their types.
-    #[serde(rename = "name")]
-    _name: String,
+    name: String,
     #[serde(rename = "description")]
     _description: Option<String>,
     simulation: SimulationConfig,
@@ -559,10 +560,16 @@ fn take_string(
     .map_err(|e: (Range<usize>, String)| if e.0.is_empty() { (table_span.clone(), e.1) } else { e })
 }
 
+/// Names of scenarios, components and workloads: letters, digits, `_` and `-` (they appear in
+/// dotted parameter paths and file names).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn take_header(table: &mut DeTable<'_>, span: &Range<usize>, what: &str, with_kind: bool) -> Located<Header> {
     let (name, name_span) =
         take_string(table, "name", span, what)?.ok_or_else(|| (span.clone(), format!("this {what} has no `name`")))?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !valid_name(&name) {
         return Err((
             name_span,
             format!("`{name}` is not a valid name: use letters, digits, `_` and `-` (no dots or spaces)"),
@@ -636,6 +643,11 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
     let workloads_raw = array_of_tables(rest.get_mut(), "workload")?;
     let root_span = rest.span();
     let document = Document::deserialize(toml::de::Deserializer::from(rest)).map_err(|e| toml_error(e, &root_span))?;
+    // The name becomes the results folder: the same rule as component names keeps it inside.
+    if !valid_name(&document.name) {
+        let message = format!("`{}` is not a valid scenario name: use letters, digits, `_` and `-`", document.name);
+        return Err((doc::span_of(doc, "name"), message));
+    }
 
     let mut components = Vec::new();
     for (span, mut table) in components_raw {

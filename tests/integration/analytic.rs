@@ -190,7 +190,7 @@ impl Run {
                     for (offset, slot) in chunk.iter_mut().enumerate() {
                         let replication = (chunk_index * reps.div_ceil(threads) + offset) as u64;
                         let key = StreamKey { seed: spec.simulation.seed, point: 0, replication };
-                        *slot = Some(spec.build_world(key).expect("the scenario was validated").run());
+                        *slot = Some(spec.build_world(key).expect("the scenario was validated").run().expect("runs"));
                     }
                 });
             }

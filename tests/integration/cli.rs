@@ -656,3 +656,16 @@ fn describe_an_unknown_kind_fails() {
     assert!(outcome.stderr.contains("station"), "the message lists the known kinds: {}", outcome.describe());
     assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
 }
+
+#[test]
+fn a_rerun_never_deletes_files_the_user_put_in_the_results_folder() {
+    let dir = TempDir::new("user-files");
+    let out = dir.join("results");
+    run_quickstart(&out).success();
+    fs::write(out.join("notes.md"), "my analysis").expect("write a note");
+    let before = snapshot(&out);
+    let outcome = run_quickstart(&out);
+    assert_eq!(outcome.code, Some(1), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("notes.md"), "the message names the file: {}", outcome.describe());
+    assert_eq!(snapshot(&out), before, "the folder, the note included, is untouched");
+}

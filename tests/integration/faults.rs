@@ -257,3 +257,87 @@ arrival = { process = "poisson", rate = 1 }
         }
     }
 }
+
+#[test]
+fn overlapping_faults_nest() {
+    // Two crashes, 10–30 s and 15–40 s: the station is down from 10 s to 40 s, not until the
+    // first one ends. Constant arrivals every 100 ms with a 1 s timeout and no retries: the
+    // 300 requests sent in those 30 s all fail, and the client sees one 30 s gap (plus at
+    // most one inter-arrival time).
+    let results = run(&format!(
+        r#"name = "overlap"
+[simulation]
+duration = "1m"
+replications = 1
+{LIGHT_STATION}
+[[workload]]
+name = "users"
+target = "app"
+az = "b"
+arrival = {{ process = "constant", rate = 10 }}
+client = {{ timeout = "1s", outage_gap = "2s" }}
+[[fault]]
+action = "crash"
+target = "app"
+at = "10s"
+duration = "20s"
+[[fault]]
+action = "crash"
+target = "app"
+at = "15s"
+duration = "25s"
+"#
+    ));
+    let errors = metric(&results, "users.errors.timeout").mean;
+    assert!((errors - 300.0).abs() <= 1.0, "requests lost while down: {errors}");
+    let gap = metric(&results, "users.longest_outage").mean;
+    assert!((30.0..=30.2).contains(&gap), "outage {gap} s");
+}
+
+#[test]
+fn a_run_whose_time_cannot_advance_is_reported() {
+    // One closed-loop client with no think time, no network delay and zero service time:
+    // every event happens at t = 0. The run must stop with an error, not loop forever.
+    let toml = r#"name = "stall"
+[simulation]
+duration = "1s"
+replications = 1
+[topology]
+same_az_rtt = "0"
+[[component]]
+name = "app"
+kind = "station"
+service = "0s"
+[[workload]]
+name = "users"
+target = "app"
+clients = 1
+"#;
+    let scenario = Scenario::from_source("stall.toml", toml, Path::new("."), &[]).unwrap();
+    let options = stratus::experiment::RunOptions { threads: Some(1), progress: false };
+    match stratus::experiment::run(&scenario, &options) {
+        Err(error @ stratus::experiment::ExperimentError::Stalled { .. }) => {
+            assert!(error.to_string().contains("stopped advancing"), "{error}");
+        }
+        other => panic!("expected a stall, got {:?}", other.map(|r| r.total_events)),
+    }
+}
+
+#[test]
+fn sparse_on_off_arrivals_end_at_the_horizon() {
+    // At 1e-9 requests/s during 1 ms on periods, the next arrival is ~10^12 cycles away: the
+    // generator must give up at the end of the run instead of searching for it.
+    let results = run(&format!(
+        r#"name = "sparse"
+[simulation]
+duration = "10s"
+replications = 1
+{LIGHT_STATION}
+[[workload]]
+name = "users"
+target = "app"
+arrival = {{ process = "onoff", rate = 1e-9, on = "1ms", off = "1ms" }}
+"#
+    ));
+    assert_eq!(metric(&results, "users.sent").mean, 0.0);
+}

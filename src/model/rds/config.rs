@@ -626,8 +626,11 @@ impl RdsConfig {
                 None => own,
             };
             let connections = self.proxy_max_connections.unwrap_or(self.max_connections);
-            if connections == 0 {
-                return Err(SpecError::new("proxy_max_connections", "the proxy needs at least 1 database connection"));
+            if connections == 0 || connections > MAX_SERVERS {
+                return Err(SpecError::new(
+                    "proxy_max_connections",
+                    format!("the proxy needs 1 to {MAX_SERVERS} database connections, found {connections}"),
+                ));
             }
             let timeout = self.proxy_borrow_timeout.map(Duration::get).unwrap_or(DEFAULT_PROXY_BORROW_TIMEOUT);
             if timeout == SimDuration::ZERO {

@@ -210,7 +210,7 @@ fn builds_every_deployment_through_the_world() {
         );
         let scenario = Scenario::from_source("unit.toml", &toml, std::path::Path::new("."), &[]).unwrap();
         let world = scenario.points[0].spec.build_world(StreamKey { seed: 1, point: 0, replication: 0 }).unwrap();
-        let output = world.run();
+        let output = world.run().expect("runs");
         assert!(output.events > 1000, "{deployment}: {} events", output.events);
     }
 }
