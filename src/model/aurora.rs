@@ -586,15 +586,16 @@ impl Aurora {
         if slow != 1.0 { service.mul_f64(slow) } else { service }
     }
 
-    /// A redo record reached segment `s`: persist it after the segment's latency.
-    fn on_segment_write(&mut self, internal: Internal, ctx: &mut Ctx<'_>) {
+    /// A redo record (`SEG_WRITE_DONE`) or a read (`SEG_READ_DONE`) reached segment `s`: it is
+    /// done after the segment's latency, if the segment is alive.
+    fn on_segment_work(&mut self, internal: Internal, done: u32, ctx: &mut Ctx<'_>) {
         let s = internal.to as usize;
         if !self.segment_alive(s, ctx.network()) {
             return;
         }
         let service = self.segment_service(s, ctx);
         let data = (internal.data << SEGMENT_BITS) | s as u64;
-        ctx.timer(service, Timer { kind: SEG_WRITE_DONE, slot: internal.from, data });
+        ctx.timer(service, Timer { kind: done, slot: internal.from, data });
     }
 
     /// Segment `s` persisted record `lsn`: record it and ack to the writer.
@@ -742,16 +743,6 @@ impl Aurora {
                 return;
             }
         }
-    }
-
-    fn on_segment_read(&mut self, internal: Internal, ctx: &mut Ctx<'_>) {
-        let s = internal.to as usize;
-        if !self.segment_alive(s, ctx.network()) {
-            return;
-        }
-        let service = self.segment_service(s, ctx);
-        let data = (internal.data << SEGMENT_BITS) | s as u64;
-        ctx.timer(service, Timer { kind: SEG_READ_DONE, slot: internal.from, data });
     }
 
     fn on_segment_read_done(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
@@ -1154,9 +1145,9 @@ impl Component for Aurora {
                 _ => {}
             },
             Message::Internal(internal) => match internal.kind {
-                SEG_WRITE => self.on_segment_write(internal, ctx),
+                SEG_WRITE => self.on_segment_work(internal, SEG_WRITE_DONE, ctx),
                 SEG_ACK => self.on_ack(internal, ctx),
-                SEG_READ => self.on_segment_read(internal, ctx),
+                SEG_READ => self.on_segment_work(internal, SEG_READ_DONE, ctx),
                 SEG_READ_REPLY => self.on_segment_read_reply(internal, ctx),
                 REDO_SHIP => self.on_redo_shipped(internal, ctx),
                 _ => {}
