@@ -1419,9 +1419,14 @@ impl Rds {
                 } else {
                     self.slow_node[index]
                 };
-                let factor = if signal.active { factor } else { 1.0 };
-                self.nodes[node].slow = factor;
-                self.nodes[node].pool.set_slow_factor(factor);
+                // Overlapping slow faults nest: their factors multiply while they overlap.
+                let slow = &mut self.nodes[node].slow;
+                *slow = if signal.active { *slow * factor } else { *slow / factor };
+                if (*slow - 1.0).abs() < 1e-9 {
+                    *slow = 1.0;
+                }
+                let slow = *slow;
+                self.nodes[node].pool.set_slow_factor(slow);
             }
             FaultAction::AzOutage { az } => {
                 if let Some(count) = self.az_down.get_mut(az as usize) {

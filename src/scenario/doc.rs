@@ -24,7 +24,7 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     if path.trim().is_empty() {
         return Err("the parameter path is empty".into());
     }
-    for part in path.split('.') {
+    for part in path.split('.').map(str::trim) {
         let (key, mut rest) = match part.find('[') {
             Some(open) => (&part[..open], &part[open..]),
             None => (part, ""),

@@ -417,7 +417,8 @@ impl Scenario {
                     "the sweep cannot be changed with --set; set the swept parameter itself to fix its value".into(),
                 ));
             }
-            axes.retain(|axis| axis.path != path);
+            // Compare parsed paths, so `a.b` and `a . b` name the same parameter.
+            axes.retain(|axis| parse_path(&axis.path).ok().as_ref() != Some(&segments));
             parsed_overrides.push(ParsedOverride {
                 source: item,
                 path,
