@@ -92,7 +92,7 @@ use config::Params;
 use storage::Storage;
 
 use super::dist::{DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal};
+use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
 use super::kinds::{BuildContext, KindConfig};
 use super::station::{Admission, ServerPool, ServiceTimes};
 use super::{Component, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer};
@@ -181,6 +181,8 @@ struct Instance {
     pool: ServerPool,
     /// Crash faults active on it.
     crash_depth: u16,
+    /// Service-time multiplier of its active slow faults.
+    slow: f64,
     /// Re-created elsewhere while its crash fault still runs.
     replaced: bool,
     up: bool,
@@ -360,6 +362,7 @@ impl Aurora {
             tier,
             pool: pool(index),
             crash_depth: 0,
+            slow: 1.0,
             replaced: false,
             up: true,
             incarnation: 0,
@@ -1059,23 +1062,28 @@ impl Aurora {
 
     // ----- Faults ---------------------------------------------------------------------------
 
+    /// The instance a fault on instance `index` acts on. Index 0 is the role `writer`: a fault
+    /// starting there hits whoever is the writer then, and its end must reach the same
+    /// instance, so starts are queued in `role_faults` and ends take them in order.
+    fn physical(role_faults: &mut VecDeque<usize>, writer: usize, index: usize, active: bool) -> Option<usize> {
+        match (index, active) {
+            (0, true) => {
+                role_faults.push_back(writer);
+                Some(writer)
+            }
+            (0, false) => role_faults.pop_front(),
+            _ => Some(index),
+        }
+    }
+
     fn on_fault(&mut self, signal: FaultSignal, ctx: &mut Ctx<'_>) {
         let replicas = self.replicas();
         match signal.action {
             FaultAction::Crash { instance } => {
                 let index = instance as usize;
                 if index <= replicas {
-                    let physical = if index == 0 {
-                        if signal.active {
-                            self.role_crashes.push_back(self.writer);
-                            Some(self.writer)
-                        } else {
-                            self.role_crashes.pop_front()
-                        }
-                    } else {
-                        Some(index)
-                    };
-                    if let Some(i) = physical {
+                    let writer = self.writer;
+                    if let Some(i) = Self::physical(&mut self.role_crashes, writer, index, signal.active) {
                         let inst = &mut self.instances[i];
                         if signal.active {
                             inst.crash_depth += 1;
@@ -1094,23 +1102,15 @@ impl Aurora {
             }
             FaultAction::Slow { instance, factor } => {
                 let index = instance as usize;
-                let factor = if signal.active { factor } else { 1.0 };
                 if index <= replicas {
-                    let physical = if index == 0 {
-                        if signal.active {
-                            self.role_slows.push_back(self.writer);
-                            Some(self.writer)
-                        } else {
-                            self.role_slows.pop_front()
-                        }
-                    } else {
-                        Some(index)
-                    };
-                    if let Some(i) = physical {
-                        self.instances[i].pool.set_slow_factor(factor);
+                    let writer = self.writer;
+                    if let Some(i) = Self::physical(&mut self.role_slows, writer, index, signal.active) {
+                        let instance = &mut self.instances[i];
+                        instance.slow = nested_slow_factor(instance.slow, factor, signal.active);
+                        instance.pool.set_slow_factor(instance.slow);
                     }
                 } else if let Some(segment) = self.storage.segments.get_mut(index - replicas - 1) {
-                    segment.slow = factor;
+                    segment.slow = nested_slow_factor(segment.slow, factor, signal.active);
                 }
             }
             FaultAction::AzOutage { az } => {

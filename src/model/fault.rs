@@ -306,6 +306,14 @@ impl FaultConfig {
     }
 }
 
+/// The service-time multiplier after a slow fault with `factor` starts (`active`) or ends,
+/// given the `current` one: overlapping slow faults multiply, and the multiplier returns to
+/// exactly 1 when the last one ends. The one rule every component applies to slow faults.
+pub fn nested_slow_factor(current: f64, factor: f64, active: bool) -> f64 {
+    let next = if active { current * factor } else { current / factor };
+    if (next - 1.0).abs() < 1e-9 { 1.0 } else { next }
+}
+
 /// The indices of the instances `selector` picks: a name, a `prefix*`, or `*`; None = the
 /// first instance. Err lists the instance names when nothing matches.
 pub fn select_instances(instances: &[InstanceInfo], selector: Option<&str>) -> Result<Vec<u32>, String> {
@@ -333,6 +341,21 @@ mod tests {
 
     fn instances(names: &[&str]) -> Vec<InstanceInfo> {
         names.iter().map(|n| InstanceInfo { name: n.to_string(), az: None }).collect()
+    }
+
+    #[test]
+    fn slow_factors_nest_and_return_to_one() {
+        let mut slow = 1.0;
+        slow = nested_slow_factor(slow, 3.0, true);
+        slow = nested_slow_factor(slow, 2.0, true);
+        assert_eq!(slow, 6.0, "two overlapping slow faults multiply");
+        slow = nested_slow_factor(slow, 3.0, false);
+        assert_eq!(slow, 2.0, "the first to end leaves the other in force");
+        slow = nested_slow_factor(slow, 2.0, false);
+        assert_eq!(slow, 1.0);
+        // Factors whose quotient is inexact in floating point still land on exactly 1.
+        let slow = nested_slow_factor(nested_slow_factor(1.0, 0.1, true), 0.1, false);
+        assert_eq!(slow, 1.0);
     }
 
     #[test]

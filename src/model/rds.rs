@@ -81,7 +81,7 @@ pub use seq::SeqTracker;
 
 use self::proxy::Next;
 use super::dist::{DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal};
+use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
 use super::kinds::{BuildContext, KindConfig};
 use super::station::{Admission, ServerPool, ServiceTimes};
 use super::{
@@ -1419,13 +1419,8 @@ impl Rds {
                 } else {
                     self.slow_node[index]
                 };
-                // Overlapping slow faults nest: their factors multiply while they overlap.
-                let slow = &mut self.nodes[node].slow;
-                *slow = if signal.active { *slow * factor } else { *slow / factor };
-                if (*slow - 1.0).abs() < 1e-9 {
-                    *slow = 1.0;
-                }
-                let slow = *slow;
+                let slow = nested_slow_factor(self.nodes[node].slow, factor, signal.active);
+                self.nodes[node].slow = slow;
                 self.nodes[node].pool.set_slow_factor(slow);
             }
             FaultAction::AzOutage { az } => {

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use super::dist::{Dist, DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal};
+use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
 use super::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer};
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
@@ -355,8 +355,8 @@ pub struct Station {
     /// Active faults that keep it down (crashes and outages of its AZ); it recovers when the
     /// last one ends.
     down_faults: u32,
-    /// Factors of the active slow faults; service times are multiplied by all of them.
-    slow_factors: Vec<f64>,
+    /// Service-time multiplier of the active slow faults.
+    slow: f64,
 }
 
 impl Station {
@@ -368,7 +368,7 @@ impl Station {
             pool: ServerPool::new(config.servers, config.queue_limit, ServiceTimes::uniform(service), DEPARTURE, 0),
             next,
             down_faults: 0,
-            slow_factors: Vec::new(),
+            slow: 1.0,
         })
     }
 
@@ -380,12 +380,8 @@ impl Station {
             FaultAction::Crash { .. } => self.down(signal.active, ctx),
             FaultAction::AzOutage { az } if az == own_az => self.down(signal.active, ctx),
             FaultAction::Slow { factor, .. } => {
-                if signal.active {
-                    self.slow_factors.push(factor);
-                } else if let Some(i) = self.slow_factors.iter().position(|f| *f == factor) {
-                    self.slow_factors.swap_remove(i);
-                }
-                self.pool.set_slow_factor(self.slow_factors.iter().product());
+                self.slow = nested_slow_factor(self.slow, factor, signal.active);
+                self.pool.set_slow_factor(self.slow);
             }
             FaultAction::AzOutage { .. } | FaultAction::Partition { .. } => {}
         }
