@@ -9,9 +9,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use stratus::experiment::{self, RunOptions};
-use stratus::model::kinds::{KIND_DOCS, kind_doc};
 use stratus::report;
 use stratus::scenario::{Override, Scenario, ScenarioError};
+use stratus::services::registry::{KIND_DOCS, kind_doc};
 
 /// stratus: simulate cloud data infrastructure and answer capacity-planning questions.
 #[derive(Parser, Debug)]

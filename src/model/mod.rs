@@ -1,5 +1,7 @@
-//! What is simulated: the message types every component speaks, the component contract, the
-//! network between components, and the building blocks (stations, workloads).
+//! The simulation's vocabulary: the message types every component speaks, the component
+//! contract, the world that runs them, the network between them, faults, distributions and key
+//! popularity. Nothing here names an AWS service; building blocks are in [`crate::blocks`],
+//! services in [`crate::services`].
 //!
 //! Components never call each other. A component reacts to one [`Message`] at a time through
 //! [`Component::handle`], and everything it does to the world goes through its [`Ctx`]:
@@ -7,16 +9,11 @@
 //! the topology), setting a timer for itself, cancelling a timer, drawing random numbers from
 //! its own stream.
 
-pub mod aurora;
-pub mod client;
 pub mod dist;
 pub mod fault;
 pub mod keys;
-pub mod kinds;
-pub mod rds;
-pub mod station;
+pub mod kind;
 pub mod topology;
-pub mod workload;
 pub mod world;
 
 use std::fmt;

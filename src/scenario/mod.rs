@@ -18,13 +18,14 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use crate::blocks::workload::{Workload, WorkloadConfig};
 use crate::engine::{SimDuration, SimTime, StreamKey};
 use crate::model::fault::FaultConfig;
-use crate::model::kinds::{BuildContext, COMPONENT_KINDS, ComponentConfig};
+use crate::model::kind::BuildContext;
 use crate::model::topology::TopologyConfig;
-use crate::model::workload::{Workload, WorkloadConfig};
 use crate::model::world::{RunConfig, World};
 use crate::model::{ComponentId, Network, SpecError, article};
+use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
 use crate::units::Duration;
 pub use doc::{Diagnostic, parse_path};
 

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 
 use stratus::experiment::ExperimentResults;
-use stratus::model::aurora::AURORA_DOC;
 use stratus::scenario::{Scenario, ScenarioError};
+use stratus::services::aurora::AURORA_DOC;
 
 use crate::common::{metric, per_replication, run};
 

@@ -7,4 +7,5 @@ mod common;
 mod faults;
 mod malformed;
 mod rds;
+mod rds_runs;
 mod workloads;

@@ -546,12 +546,12 @@ fn describe_rds_shows_every_parameter_with_its_source() {
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).expect("utf-8");
     assert!(text.starts_with("rds"), "{text}");
-    for param in stratus::model::rds::RDS_DOC.params {
+    for param in stratus::services::rds::RDS_DOC.params {
         assert!(text.contains(param.name), "`describe rds` lacks {}", param.name);
         assert!(text.contains(param.default), "`describe rds` lacks the default of {}", param.name);
     }
     let sources = text.matches("source:").count();
-    assert_eq!(sources, stratus::model::rds::RDS_DOC.params.len(), "every parameter names its source");
+    assert_eq!(sources, stratus::services::rds::RDS_DOC.params.len(), "every parameter names its source");
     for needle in ["60-120 s", "RDSUG", "assumption", "V17 Table 4", "a few minutes", "up to 15", "< 35 s"] {
         assert!(text.contains(needle), "`describe rds` should cite {needle}");
     }

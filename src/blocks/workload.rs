@@ -8,14 +8,14 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
-use super::client::{ClientConfig, ClientPolicy, DnsCache};
-use super::dist::{Bytes, Dist, DistSpec, Seconds};
-use super::keys::{KeyDist, KeysConfig};
-use super::{
-    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status, Timer, check_fields,
-};
+use super::caller::{ClientConfig, ClientPolicy, DnsCache};
 use crate::engine::{EventId, SimDuration, SimRng, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, Unit};
+use crate::model::dist::{Bytes, Dist, DistSpec, Seconds};
+use crate::model::keys::{KeyDist, KeysConfig};
+use crate::model::{
+    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status, Timer, check_fields,
+};
 use crate::units::Duration;
 
 /// A `[[workload]]` table (without `name`, `target` and `az`, which the scenario reads).
@@ -240,7 +240,7 @@ impl ArrivalConfig {
             }
         };
         check_fields(
-            &format!("{} {family} arrival process", super::article(family)),
+            &format!("{} {family} arrival process", crate::model::article(family)),
             allowed,
             &[
                 ("rate", self.rate.is_some()),
@@ -258,7 +258,10 @@ impl ArrivalConfig {
             let rate = self.rate.ok_or_else(|| {
                 SpecError::new(
                     "",
-                    format!("{} {family} arrival process needs `rate` (requests per second)", super::article(family)),
+                    format!(
+                        "{} {family} arrival process needs `rate` (requests per second)",
+                        crate::model::article(family)
+                    ),
                 )
             })?;
             if !(rate.is_finite() && rate > 0.0) {

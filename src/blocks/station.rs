@@ -13,11 +13,12 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::dist::{Dist, DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
-use super::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer};
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::dist::{Dist, DistSpec, Seconds};
+use crate::model::fault::{FaultAction, FaultSignal, nested_slow_factor};
+use crate::model::kind::{BuildContext, KindConfig};
+use crate::model::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer};
 
 /// Service-time distributions by operation.
 #[derive(Clone, Debug)]
@@ -344,6 +345,27 @@ impl StationConfig {
             return Err(SpecError::new("servers", format!("at most {MAX_SERVERS} servers, found {}", self.servers)));
         }
         self.service.build().map_err(|e| e.within("service"))
+    }
+}
+
+impl KindConfig for StationConfig {
+    fn references(&self) -> Vec<(&'static str, &str)> {
+        self.next.iter().map(|next| ("next", next.as_str())).collect()
+    }
+
+    fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
+        vec![("service".into(), &mut self.service)]
+    }
+
+    fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
+        let next = match &self.next {
+            Some(next) => Some(
+                (context.resolve)(next)
+                    .ok_or_else(|| SpecError::new("next", format!("no component is called `{next}`")))?,
+            ),
+            None => None,
+        };
+        Ok(Box::new(Station::new(name, self, next)?))
     }
 }
 

@@ -7,10 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::blocks::station::MAX_SERVERS;
 use crate::engine::SimDuration;
 use crate::model::dist::{Dist, DistSpec, Seconds};
-use crate::model::kinds::BuildContext;
-use crate::model::station::MAX_SERVERS;
+use crate::model::kind::BuildContext;
 use crate::model::{KindDoc, ParamDoc, SpecError};
 use crate::units::Duration;
 

@@ -9,8 +9,8 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{KindDoc, ParamDoc, SpecError};
 use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::model::{KindDoc, ParamDoc, SpecError};
 use crate::units::Duration;
 
 /// Default base of the exponential backoff: 100 ms. Assumption (in the range AWS SDKs use).

@@ -1,71 +1,21 @@
 //! The registry of component kinds: how a `[[component]]` table of each kind is read, which
 //! other components it names, and how it is built.
 //!
-//! Adding a kind: implement [`KindConfig`] for its parameter struct, add one line to the
-//! `component_kinds!` invocation below, and its [`KindDoc`] to [`KIND_DOCS`].
+//! Adding a kind: implement [`KindConfig`] for its parameter struct (next to the service), add
+//! one line to the `component_kinds!` invocation below, and its [`KindDoc`] to [`KIND_DOCS`].
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
-use super::client::CLIENT_DOC;
-use super::dist::{DistSpec, Seconds};
-use super::fault::FAULT_DOC;
 use super::rds::{RDS_DOC, RdsConfig};
-use super::station::{STATION_DOC, Station, StationConfig};
-use super::topology::TOPOLOGY_DOC;
-use super::workload::WORKLOAD_DOC;
-use super::{Component, ComponentId, KindDoc, SpecError};
-
-/// What every component kind's parameter struct provides.
-pub trait KindConfig: Clone + std::fmt::Debug + Serialize + for<'de> Deserialize<'de> {
-    /// Other components this one names: (field, name) pairs.
-    fn references(&self) -> Vec<(&'static str, &str)> {
-        Vec::new()
-    }
-
-    /// Duration distributions that may name an empirical-sample file, with their field paths,
-    /// so the scenario loader can read the files.
-    fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
-        Vec::new()
-    }
-
-    /// Checks the parameters and builds the component. Errors name the field relative to the
-    /// component's table.
-    fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError>;
-}
-
-/// What a component may know about the world while it is built.
-pub struct BuildContext<'a> {
-    /// Maps a component name to its id.
-    pub resolve: &'a dyn Fn(&str) -> Option<ComponentId>,
-    /// Maps an AZ name to its index.
-    pub az_index: &'a dyn Fn(&str) -> Option<u16>,
-    /// The AZ the component is placed in (its `az`, default the first).
-    pub own_az: u16,
-    /// Number of AZs in the topology (indices 0..az_count).
-    pub az_count: u16,
-}
-
-impl KindConfig for StationConfig {
-    fn references(&self) -> Vec<(&'static str, &str)> {
-        self.next.iter().map(|next| ("next", next.as_str())).collect()
-    }
-
-    fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
-        vec![("service".into(), &mut self.service)]
-    }
-
-    fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
-        let next = match &self.next {
-            Some(next) => Some(
-                (context.resolve)(next)
-                    .ok_or_else(|| SpecError::new("next", format!("no component is called `{next}`")))?,
-            ),
-            None => None,
-        };
-        Ok(Box::new(Station::new(name, self, next)?))
-    }
-}
+use crate::blocks::caller::CLIENT_DOC;
+use crate::blocks::station::{STATION_DOC, StationConfig};
+use crate::blocks::workload::WORKLOAD_DOC;
+use crate::model::dist::{DistSpec, Seconds};
+use crate::model::fault::FAULT_DOC;
+use crate::model::kind::{BuildContext, KindConfig};
+use crate::model::topology::TOPOLOGY_DOC;
+use crate::model::{Component, KindDoc, SpecError};
 
 macro_rules! component_kinds {
     ($($variant:ident($config:ty) = $kind:literal),+ $(,)?) => {

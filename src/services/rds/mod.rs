@@ -80,15 +80,15 @@ pub use proxy::Proxy;
 pub use seq::SeqTracker;
 
 use self::proxy::Next;
-use super::dist::{DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
-use super::kinds::{BuildContext, KindConfig};
-use super::station::{Admission, ServerPool, ServiceTimes};
-use super::{
-    Component, ComponentId, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer,
-};
+use crate::blocks::station::{Admission, ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::dist::{DistSpec, Seconds};
+use crate::model::fault::{FaultAction, FaultSignal, nested_slow_factor};
+use crate::model::kind::{BuildContext, KindConfig};
+use crate::model::{
+    Component, ComponentId, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer,
+};
 
 // Timer kinds.
 const POOL: u32 = 0;

@@ -91,13 +91,13 @@ pub use storage::{READ_QUORUM, SEGMENTS_PER_GROUP, STORAGE_AZS, WRITE_QUORUM};
 use config::Params;
 use storage::Storage;
 
-use super::dist::{DistSpec, Seconds};
-use super::fault::{FaultAction, FaultSignal, nested_slow_factor};
-use super::kinds::{BuildContext, KindConfig};
-use super::station::{Admission, ServerPool, ServiceTimes};
-use super::{Component, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer};
+use crate::blocks::station::{Admission, ServerPool, ServiceTimes};
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::dist::{DistSpec, Seconds};
+use crate::model::fault::{FaultAction, FaultSignal, nested_slow_factor};
+use crate::model::kind::{BuildContext, KindConfig};
+use crate::model::{Component, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer};
 
 /// How long reads avoid a segment that missed a read hedge: 1 s. Assumption.
 pub const SUSPECT_TIME: SimDuration = SimDuration::from_secs(1);

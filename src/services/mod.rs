@@ -1,0 +1,7 @@
+//! The AWS services, one folder each, built on [`crate::blocks`]: [`rds`] (Multi-AZ instance
+//! and cluster, read replicas, RDS Proxy) and [`aurora`] (quorum storage, replicas, failover);
+//! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
+
+pub mod aurora;
+pub mod rds;
+pub mod registry;
