@@ -1,7 +1,19 @@
-//! Building blocks written once and shared by every service: the station ([`station::ServerPool`]
-//! and the `station` kind), the caller's retry policy ([`caller`]), and the workloads that drive
-//! a scenario ([`workload`]). Blocks know the model's contract and nothing of any AWS service.
+//! Building blocks written once and shared by every service. Blocks know the model's contract
+//! and nothing of any AWS service:
+//!
+//! - [`station`]: [`station::ServerPool`] (c servers, a FIFO queue, service times) and the
+//!   `station` kind built on it;
+//! - [`caller`]: the client policy (timeouts, retries with backoff, DNS caching);
+//! - [`workload`]: open and closed-loop clients that drive a scenario;
+//! - [`health`]: crash depth and nested slow factors per instance, role → instance bindings;
+//! - [`endpoint`]: what a DNS name answered from when (failover switches);
+//! - [`slab`]: slots with a free list, for per-request state named by timers;
+//! - [`token_bucket`]: the one rate limiter (shard limits, API rates, concurrency).
 
 pub mod caller;
+pub mod endpoint;
+pub mod health;
+pub mod slab;
 pub mod station;
+pub mod token_bucket;
 pub mod workload;

@@ -18,7 +18,9 @@ use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesN
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal, nested_slow_factor};
 use crate::model::kind::{BuildContext, KindConfig};
-use crate::model::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer};
+use crate::model::{
+    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer, TimerKind,
+};
 
 /// Service-time distributions by operation.
 #[derive(Clone, Debug)]
@@ -36,10 +38,7 @@ impl ServiceTimes {
     }
 
     fn for_op(&self, op: Op) -> &Dist {
-        match op {
-            Op::Read => &self.read,
-            Op::Write => &self.write,
-        }
+        if op.is_read() { &self.read } else { &self.write }
     }
 }
 
@@ -87,14 +86,14 @@ impl ServerPool {
         servers: u32,
         queue_limit: Option<u64>,
         service: ServiceTimes,
-        timer_kind: u32,
+        timer_kind: impl TimerKind,
         pool_index: u64,
     ) -> Self {
         ServerPool {
             servers,
             queue_limit,
             service,
-            timer_kind,
+            timer_kind: timer_kind.code(),
             pool_index,
             slow_factor: 1.0,
             up: true,
@@ -138,7 +137,7 @@ impl ServerPool {
         if self.slow_factor != 1.0 {
             service = service.mul_f64(self.slow_factor);
         }
-        let timer = ctx.timer(service, Timer { kind: self.timer_kind, slot: server, data: self.pool_index });
+        let timer = ctx.timer(service, Timer { kind: self.timer_kind, slot: server, data: self.pool_index, tag: 0 });
         self.in_service[server as usize] = Some((request, timer));
     }
 
@@ -333,7 +332,13 @@ pub const STATION_DOC: KindDoc = KindDoc {
     ],
 };
 
-const DEPARTURE: u32 = 0;
+crate::message_kinds! {
+    /// A station's timers.
+    timer enum StationTimer {
+        /// Server `slot` finished a request.
+        Departure,
+    }
+}
 
 impl StationConfig {
     /// Checks the parameters and builds the service-time sampler.
@@ -387,7 +392,13 @@ impl Station {
         let service = config.validate()?;
         Ok(Station {
             name: name.to_string(),
-            pool: ServerPool::new(config.servers, config.queue_limit, ServiceTimes::uniform(service), DEPARTURE, 0),
+            pool: ServerPool::new(
+                config.servers,
+                config.queue_limit,
+                ServiceTimes::uniform(service),
+                StationTimer::Departure,
+                0,
+            ),
             next,
             down_faults: 0,
             slow: 1.0,

@@ -424,10 +424,19 @@ impl Arrivals {
     }
 }
 
-const ARRIVAL: u32 = 0;
-const THINK_DONE: u32 = 1;
-const TIMEOUT: u32 = 2;
-const RETRY: u32 = 3;
+crate::message_kinds! {
+    /// A workload's timers.
+    timer enum WorkloadTimer {
+        /// The next open arrival is due.
+        Arrival,
+        /// Closed-loop client `slot` finished thinking.
+        ThinkDone,
+        /// Attempt `data` of the request in `slot` ran out of time.
+        Timeout,
+        /// Attempt `data` of the request in `slot` is due after its backoff.
+        Retry,
+    }
+}
 
 enum Mode {
     Open(Arrivals),
@@ -493,6 +502,9 @@ impl Failures {
             Status::Unavailable => self.unavailable.incr(),
             Status::Throttled => self.throttled.incr(),
             Status::Rejected => self.rejected.incr(),
+            // A wiring mistake (an operation the target does not offer); workloads send reads
+            // and writes, which every kind accepts, so this is counted with the refusals.
+            Status::Invalid => self.rejected.incr(),
             Status::Ok => {}
         }
     }
@@ -682,7 +694,7 @@ impl Workload {
         entry.timeout = self
             .policy
             .timeout
-            .map(|timeout| ctx.timer(timeout, Timer { kind: TIMEOUT, slot, data: u64::from(request.attempt) }));
+            .map(|timeout| ctx.timer(timeout, Timer::new(WorkloadTimer::Timeout, slot, u64::from(request.attempt))));
         ctx.send(self.target, Message::Request(request));
     }
 
@@ -690,7 +702,7 @@ impl Workload {
         if let Mode::Open(arrivals) = &mut self.mode {
             let now = ctx.now();
             if let Some(at) = arrivals.next_after(now, self.horizon, ctx.rng) {
-                ctx.timer(at - now, Timer { kind: ARRIVAL, slot: 0, data: 0 });
+                ctx.timer(at - now, Timer::new(WorkloadTimer::Arrival, 0, 0));
             }
         }
     }
@@ -716,9 +728,10 @@ impl Workload {
             let latency = now - reply.request.created;
             self.latency.record(latency);
             if self.write_fraction > 0.0 && self.write_fraction < 1.0 {
-                match reply.request.op {
-                    Op::Read => self.read_latency.record(latency),
-                    Op::Write => self.write_latency.record(latency),
+                if reply.request.op.is_read() {
+                    self.read_latency.record(latency);
+                } else {
+                    self.write_latency.record(latency);
                 }
             }
             self.interval_latency.record(latency.as_millis_f64());
@@ -739,7 +752,7 @@ impl Workload {
             entry.request.attempt += 1;
             self.retries.incr();
             let wait = self.policy.backoff(attempt, ctx.rng);
-            ctx.timer(wait, Timer { kind: RETRY, slot, data: u64::from(attempt + 1) });
+            ctx.timer(wait, Timer::new(WorkloadTimer::Retry, slot, u64::from(attempt + 1)));
         } else {
             self.failures.count(status);
             self.complete(slot, ctx);
@@ -753,7 +766,7 @@ impl Workload {
         self.free_slots.push(slot);
         if let Mode::Closed { think, .. } = &self.mode {
             let pause = think.sample_duration(ctx.rng);
-            ctx.timer(pause, Timer { kind: THINK_DONE, slot: entry.client, data: 0 });
+            ctx.timer(pause, Timer::new(WorkloadTimer::ThinkDone, entry.client, 0));
         }
     }
 }
@@ -766,7 +779,7 @@ impl Component for Workload {
                 // Each client starts after one think time, so they do not all fire at once.
                 for client in 0..*clients {
                     let pause = think.sample_duration(ctx.rng);
-                    ctx.timer(pause, Timer { kind: THINK_DONE, slot: client, data: 0 });
+                    ctx.timer(pause, Timer::new(WorkloadTimer::ThinkDone, client, 0));
                 }
             }
         }
@@ -774,23 +787,26 @@ impl Component for Workload {
 
     fn handle(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
         match msg {
-            Message::Timer(Timer { kind: ARRIVAL, .. }) => {
-                self.issue(0, ctx);
-                self.schedule_arrival(ctx);
-            }
-            Message::Timer(Timer { kind: THINK_DONE, slot, .. }) => self.issue(slot, ctx),
-            Message::Timer(Timer { kind: TIMEOUT, slot, data }) => {
-                if self.current(slot, None, data as u16) {
-                    self.failed(slot, Status::TimedOut, ctx);
+            Message::Timer(timer) => match timer.kind_as::<WorkloadTimer>() {
+                Some(WorkloadTimer::Arrival) => {
+                    self.issue(0, ctx);
+                    self.schedule_arrival(ctx);
                 }
-            }
-            Message::Timer(Timer { kind: RETRY, slot, data }) => {
-                if self.current(slot, None, data as u16) {
-                    self.attempt(slot, ctx);
+                Some(WorkloadTimer::ThinkDone) => self.issue(timer.slot, ctx),
+                Some(WorkloadTimer::Timeout) => {
+                    if self.current(timer.slot, None, timer.data as u16) {
+                        self.failed(timer.slot, Status::TimedOut, ctx);
+                    }
                 }
-            }
+                Some(WorkloadTimer::Retry) => {
+                    if self.current(timer.slot, None, timer.data as u16) {
+                        self.attempt(timer.slot, ctx);
+                    }
+                }
+                None => {}
+            },
             Message::Reply(reply) => self.on_reply(reply, ctx),
-            Message::Timer(_) | Message::Request(_) | Message::Internal(_) | Message::Fault(_) => {}
+            Message::Request(_) | Message::Internal(_) | Message::Fault(_) => {}
         }
     }
 

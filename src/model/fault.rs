@@ -50,6 +50,10 @@ pub struct FaultSignal {
     pub action: FaultAction,
     /// True when the fault starts, false when it ends.
     pub active: bool,
+    /// Which fault target this is, unique in the run: its start and its end carry the same
+    /// id, so a component that resolved a role to an instance at the start (the `primary`)
+    /// undoes the same instance at the end, however roles moved and faults overlapped.
+    pub id: u32,
 }
 
 /// A `[[fault]]` table.

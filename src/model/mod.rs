@@ -36,22 +36,57 @@ impl ComponentId {
     }
 }
 
-/// What a request asks for.
+/// What a request asks for. One vocabulary for every service, so a workload, an app server or
+/// a poller can call any of them: databases and caches serve `Read`, `Write` and `Delete`;
+/// queues `Send`, `Receive` and `Delete`; streams `Put` and `Get`; topics `Publish`; functions
+/// `Invoke`. A service answers an operation it does not offer with [`Status::Invalid`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
-    /// Read a key.
+    /// Read a key (a database row, a cache entry).
     Read,
     /// Write a key.
     Write,
+    /// Delete a key, or a received message (its receipt, the receive's [`Reply::tag`], in
+    /// `key`).
+    Delete,
+    /// Send a message to a queue (`size` bytes; a batch carries its count in `key`).
+    Send,
+    /// Receive up to `key` messages from a queue; the reply's [`Reply::count`] says how many.
+    Receive,
+    /// Put a record into a stream (partition key in `key`).
+    Put,
+    /// Get records from a stream shard.
+    Get,
+    /// Publish a message to a topic.
+    Publish,
+    /// Invoke a function.
+    Invoke,
 }
 
 impl Op {
+    /// Every operation, in declaration order.
+    pub const ALL: [Op; 9] =
+        [Op::Read, Op::Write, Op::Delete, Op::Send, Op::Receive, Op::Put, Op::Get, Op::Publish, Op::Invoke];
+
     /// Lower-case name, for metric names.
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Read => "read",
             Op::Write => "write",
+            Op::Delete => "delete",
+            Op::Send => "send",
+            Op::Receive => "receive",
+            Op::Put => "put",
+            Op::Get => "get",
+            Op::Publish => "publish",
+            Op::Invoke => "invoke",
         }
+    }
+
+    /// True for operations that only read state (`Read`, `Get`): a station charges them its
+    /// read service time, every other operation its write service time.
+    pub fn is_read(self) -> bool {
+        matches!(self, Op::Read | Op::Get)
     }
 }
 
@@ -94,6 +129,9 @@ pub enum Status {
     Unavailable,
     /// The client gave up waiting (set by clients, never sent by servers).
     TimedOut,
+    /// The target does not offer this operation (a `Send` to a database, say): a mistake in
+    /// the wiring, never retried.
+    Invalid,
 }
 
 impl Status {
@@ -105,6 +143,7 @@ impl Status {
             Status::Throttled => "throttled",
             Status::Unavailable => "unavailable",
             Status::TimedOut => "timeout",
+            Status::Invalid => "invalid",
         }
     }
 }
@@ -118,17 +157,54 @@ pub struct Reply {
     pub status: Status,
     /// Which component produced the reply.
     pub from: ComponentId,
+    /// How many items the reply carries: messages received (0 for an empty poll), records
+    /// read, 0 for a cache miss. 1 for a plain success, 0 for a failure.
+    pub count: u32,
+    /// A number the service attaches: a receipt handle, a sequence number, a version. 0 if
+    /// none.
+    pub tag: u64,
+}
+
+impl Reply {
+    /// A plain reply: `count` 1 on success, 0 otherwise, no tag.
+    #[inline]
+    pub fn new(request: Request, status: Status, from: ComponentId) -> Self {
+        Reply { request, status, from, count: u32::from(status == Status::Ok), tag: 0 }
+    }
 }
 
 /// A timer a component set for itself; the meaning of the fields is the component's own.
+/// Build one with [`Timer::new`] from the component's typed kind (see [`message_kinds!`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Timer {
-    /// Which kind of timer.
+    /// Which kind of timer, in the component's own numbering.
     pub kind: u32,
     /// A slot (server, client) the timer belongs to.
     pub slot: u32,
-    /// Any further datum (a generation number, a request id).
+    /// Any further datum (a sequence number, a request id).
     pub data: u64,
+    /// A second datum that is checked on delivery: an incarnation, an epoch, a segment.
+    pub tag: u32,
+}
+
+impl Timer {
+    /// A timer of `kind` for `slot` carrying `data` (tag 0).
+    #[inline]
+    pub fn new(kind: impl TimerKind, slot: u32, data: u64) -> Self {
+        Timer { kind: kind.code(), slot, data, tag: 0 }
+    }
+
+    /// The same timer carrying `tag`.
+    #[inline]
+    pub fn tagged(self, tag: u32) -> Self {
+        Timer { tag, ..self }
+    }
+
+    /// Its kind in the typed enum `K`, or None if the number is none of `K`'s.
+    #[inline]
+    pub fn kind_as<K: TimerKind>(&self) -> Option<K> {
+        K::from_code(self.kind)
+    }
 }
 
 /// A message between two instances inside one component (a primary replicating to its
@@ -142,10 +218,105 @@ pub struct Internal {
     pub from: u32,
     /// Receiving instance.
     pub to: u32,
+    /// A second number, checked on delivery: the incarnation of the connection it travelled
+    /// on, a status.
+    pub tag: u32,
     /// A number the component attaches (a log sequence number, a generation).
     pub data: u64,
     /// The request concerned.
     pub request: Request,
+}
+
+impl Internal {
+    /// A message of `kind` from instance `from` to instance `to` about `request`, carrying
+    /// `data` (tag 0).
+    #[inline]
+    pub fn new(kind: impl InternalKind, from: u32, to: u32, data: u64, request: Request) -> Self {
+        Internal { kind: kind.code(), from, to, tag: 0, data, request }
+    }
+
+    /// The same message carrying `tag`.
+    #[inline]
+    pub fn tagged(self, tag: u32) -> Self {
+        Internal { tag, ..self }
+    }
+
+    /// Its kind in the typed enum `K`, or None if the number is none of `K`'s.
+    #[inline]
+    pub fn kind_as<K: InternalKind>(&self) -> Option<K> {
+        K::from_code(self.kind)
+    }
+}
+
+/// A component's timer kinds: a `#[repr(u32)]` enum declared with [`message_kinds!`]. Timers
+/// take and give back only such kinds, so an internal-message kind cannot be set as a timer.
+pub trait TimerKind: Copy {
+    /// The number carried in [`Timer::kind`].
+    fn code(self) -> u32;
+    /// The kind numbered `code`, if any.
+    fn from_code(code: u32) -> Option<Self>;
+}
+
+/// A component's internal-message kinds: a `#[repr(u32)]` enum declared with
+/// [`message_kinds!`].
+pub trait InternalKind: Copy {
+    /// The number carried in [`Internal::kind`].
+    fn code(self) -> u32;
+    /// The kind numbered `code`, if any.
+    fn from_code(code: u32) -> Option<Self>;
+}
+
+/// Declares a component's timer or internal-message kinds as a `#[repr(u32)]` enum numbered
+/// from 0, implementing [`TimerKind`] (`timer`) or [`InternalKind`] (`internal`) with a
+/// checked conversion back from the number a message carries.
+///
+/// ```
+/// use stratus::message_kinds;
+/// use stratus::model::{Timer, TimerKind};
+///
+/// message_kinds! {
+///     /// The timers of a toy component.
+///     timer enum Toy {
+///         /// A request is due.
+///         Arrival,
+///         /// A wait ran out.
+///         Timeout,
+///     }
+/// }
+///
+/// let timer = Timer::new(Toy::Timeout, 3, 7);
+/// assert_eq!(timer.kind_as::<Toy>(), Some(Toy::Timeout));
+/// assert_eq!(Toy::from_code(2), None);
+/// ```
+#[macro_export]
+macro_rules! message_kinds {
+    ($(#[$meta:meta])* timer enum $name:ident { $($body:tt)+ }) => {
+        $crate::message_kinds!(@declare $crate::model::TimerKind; $(#[$meta])* $name { $($body)+ });
+    };
+    ($(#[$meta:meta])* internal enum $name:ident { $($body:tt)+ }) => {
+        $crate::message_kinds!(@declare $crate::model::InternalKind; $(#[$meta])* $name { $($body)+ });
+    };
+    (@declare $kind_trait:path; $(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $kind_trait for $name {
+            #[inline]
+            fn code(self) -> u32 {
+                self as u32
+            }
+
+            #[inline]
+            fn from_code(code: u32) -> Option<Self> {
+                const ALL: &[$name] = &[$($name::$variant),+];
+                ALL.get(code as usize).copied()
+            }
+        }
+    };
 }
 
 /// Everything that can be delivered to a component.
@@ -271,14 +442,22 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn reply(&mut self, request: Request, status: Status) -> bool {
         let from = self.me;
-        self.send(request.client, Message::Reply(Reply { request, status, from }))
+        self.send(request.client, Message::Reply(Reply::new(request, status, from)))
     }
 
     /// Replies from an instance in AZ `from_az` (false if the reply was lost).
     #[inline]
     pub fn reply_from_az(&mut self, from_az: u16, request: Request, status: Status) -> bool {
         let from = self.me;
-        self.send_from_az(from_az, SimDuration::ZERO, request.client, Message::Reply(Reply { request, status, from }))
+        self.send_from_az(from_az, SimDuration::ZERO, request.client, Message::Reply(Reply::new(request, status, from)))
+    }
+
+    /// Replies from an instance in AZ `from_az` with an item `count` and a `tag` (a receive
+    /// of several messages, an empty poll, a record's sequence number); false if lost.
+    #[inline]
+    pub fn reply_items(&mut self, from_az: u16, request: Request, status: Status, count: u32, tag: u64) -> bool {
+        let reply = Reply { request, status, from: self.me, count, tag };
+        self.send_from_az(from_az, SimDuration::ZERO, request.client, Message::Reply(reply))
     }
 
     /// Sets a timer for this component, due after `delay` (no network involved).
@@ -418,4 +597,38 @@ pub struct KindDoc {
     pub params: &'static [ParamDoc],
     /// The metrics it reports (`<name>` stands for the component's name).
     pub metrics: &'static [&'static str],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    message_kinds! {
+        /// Kinds for the test.
+        timer enum TestTimer {
+            /// First.
+            First,
+            /// Second.
+            Second,
+        }
+    }
+
+    #[test]
+    fn typed_kinds_round_trip_and_unknown_numbers_are_caught() {
+        let timer = Timer::new(TestTimer::Second, 4, 9).tagged(3);
+        assert_eq!((timer.kind, timer.slot, timer.data, timer.tag), (1, 4, 9, 3));
+        assert_eq!(timer.kind_as::<TestTimer>(), Some(TestTimer::Second));
+        assert_eq!(TestTimer::from_code(2), None);
+        assert_eq!(TestTimer::First.code(), 0);
+    }
+
+    /// Messages are copied into the event queue by value: the contract's extensions (reply
+    /// counts and tags, timer and internal tags) must not make them bigger than before (96
+    /// bytes: an `Internal` holding a request).
+    #[test]
+    fn messages_stay_small() {
+        assert!(std::mem::size_of::<Message>() <= 96, "Message is {} bytes", std::mem::size_of::<Message>());
+        assert!(std::mem::size_of::<Reply>() <= std::mem::size_of::<Internal>());
+        assert_eq!(Op::ALL.len(), Op::ALL.iter().map(|op| op.as_str()).collect::<std::collections::HashSet<_>>().len());
+    }
 }

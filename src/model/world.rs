@@ -38,6 +38,8 @@ pub struct FaultWindow {
 
 /// One thing a fault acts on: a component instance, or the whole network.
 struct FaultTarget {
+    /// Unique in the run ([`FaultSignal::id`]).
+    id: u32,
     component: ComponentId,
     action: FaultAction,
     /// Index of the open window in `fault_windows`, if recorded.
@@ -107,10 +109,19 @@ pub struct RunOutput {
     pub fault_windows: Vec<FaultWindow>,
 }
 
-const WARMUP_END: u32 = 0;
-const SAMPLE: u32 = 1;
-const FAULT_START: u32 = 2;
-const FAULT_END: u32 = 3;
+crate::message_kinds! {
+    /// The world's own timers.
+    timer enum WorldTimer {
+        /// The warm-up is over.
+        WarmupEnd,
+        /// Sample every time series.
+        Sample,
+        /// Fault `slot`'s target `data` starts.
+        FaultStart,
+        /// Fault `slot`'s target `data` ends.
+        FaultEnd,
+    }
+}
 
 /// The state of one run.
 pub struct World {
@@ -144,7 +155,9 @@ impl World {
     /// Adds a fault. `target` is the resolved id of the plan's target component (crash and
     /// slow); `rng` drives its stochastic up and down times. Errors name the `instance` field.
     pub fn add_fault(&mut self, plan: &FaultPlan, target: Option<ComponentId>, rng: SimRng) -> Result<(), SpecError> {
-        let network_wide = |action| vec![FaultTarget { component: ComponentId::WORLD, action, open_window: None }];
+        let first_id = self.faults.iter().map(|fault| fault.targets.len() as u32).sum::<u32>();
+        let network_wide =
+            |action| vec![FaultTarget { id: first_id, component: ComponentId::WORLD, action, open_window: None }];
         let targets = match plan.kind {
             FaultKind::AzOutage(az) => network_wide(FaultAction::AzOutage { az }),
             FaultKind::Partition(a, b) => network_wide(FaultAction::Partition { a, b }),
@@ -156,7 +169,9 @@ impl World {
                     .map_err(|message| SpecError::new("instance", message))?;
                 picked
                     .into_iter()
-                    .map(|instance| FaultTarget {
+                    .enumerate()
+                    .map(|(k, instance)| FaultTarget {
+                        id: first_id + k as u32,
                         component,
                         action: match plan.kind {
                             FaultKind::Slow(factor) => FaultAction::Slow { instance, factor },
@@ -171,8 +186,8 @@ impl World {
         Ok(())
     }
 
-    fn schedule_fault_event(&mut self, at: SimTime, kind: u32, fault: usize, target: usize) {
-        let timer = Timer { kind, slot: fault as u32, data: target as u64 };
+    fn schedule_fault_event(&mut self, at: SimTime, kind: WorldTimer, fault: usize, target: usize) {
+        let timer = Timer::new(kind, fault as u32, target as u64);
         self.queue.schedule_at(at, Event { to: ComponentId::WORLD, msg: Message::Timer(timer) });
     }
 
@@ -182,14 +197,14 @@ impl World {
                 match &self.faults[fault].timing {
                     FaultTiming::Scheduled { at, duration } => {
                         let (start, duration) = (SimTime::ZERO + *at, *duration);
-                        self.schedule_fault_event(start, FAULT_START, fault, target);
+                        self.schedule_fault_event(start, WorldTimer::FaultStart, fault, target);
                         if let Some(duration) = duration {
-                            self.schedule_fault_event(start + duration, FAULT_END, fault, target);
+                            self.schedule_fault_event(start + duration, WorldTimer::FaultEnd, fault, target);
                         }
                     }
                     FaultTiming::Stochastic { mtbf, .. } => {
                         let up = mtbf.clone().sample_duration(&mut self.faults[fault].rng);
-                        self.schedule_fault_event(SimTime::ZERO + up, FAULT_START, fault, target);
+                        self.schedule_fault_event(SimTime::ZERO + up, WorldTimer::FaultStart, fault, target);
                     }
                 }
             }
@@ -200,16 +215,16 @@ impl World {
     /// and for stochastic faults draw the next transition.
     fn fault_event(&mut self, fault: usize, target: usize, active: bool) {
         let now = self.queue.now();
-        let (component, action) = {
+        let (component, action, id) = {
             let t = &self.faults[fault].targets[target];
-            (t.component, t.action)
+            (t.component, t.action, t.id)
         };
         match action {
             FaultAction::AzOutage { az } => self.network.set_az_down(az, active),
             FaultAction::Partition { a, b } => self.network.set_partition(a, b, active),
             FaultAction::Crash { .. } | FaultAction::Slow { .. } => {}
         }
-        let signal = Message::Fault(FaultSignal { action, active });
+        let signal = Message::Fault(FaultSignal { action, active, id });
         let receivers = if component == ComponentId::WORLD {
             0..self.components.len()
         } else {
@@ -238,7 +253,12 @@ impl World {
             FaultTiming::Scheduled { .. } => None,
         };
         if let Some(delay) = next {
-            self.schedule_fault_event(now + delay, if active { FAULT_END } else { FAULT_START }, fault, target);
+            self.schedule_fault_event(
+                now + delay,
+                if active { WorldTimer::FaultEnd } else { WorldTimer::FaultStart },
+                fault,
+                target,
+            );
         }
     }
 
@@ -264,8 +284,12 @@ impl World {
     pub fn run(mut self) -> Result<RunOutput, Stalled> {
         let end = SimTime::ZERO + self.config.duration;
         let mut names = SeriesNames::default();
+        // How many series each component declares; `sample` must write exactly as many.
+        let mut declared = Vec::with_capacity(self.components.len());
         for component in &self.components {
+            let before = names.names.len();
             component.series_names(&mut names);
+            declared.push(names.names.len() - before);
         }
         if !self.faults.is_empty() {
             names.names.push("faults.active".into());
@@ -280,17 +304,16 @@ impl World {
             let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
             component.start(&mut ctx);
         }
-        let world_timer =
-            |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer { kind, slot: 0, data: 0 }) };
+        let world_timer = |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer::new(kind, 0, 0)) };
         if self.config.warmup > SimDuration::ZERO {
-            self.queue.schedule_at(SimTime::ZERO + self.config.warmup, world_timer(WARMUP_END));
+            self.queue.schedule_at(SimTime::ZERO + self.config.warmup, world_timer(WorldTimer::WarmupEnd));
         } else {
             for component in &mut self.components {
                 component.begin_measurement(SimTime::ZERO);
             }
         }
         if rows > 0 {
-            self.queue.schedule_at(SimTime::ZERO + interval, world_timer(SAMPLE));
+            self.queue.schedule_at(SimTime::ZERO + interval, world_timer(WorldTimer::Sample));
         }
         self.schedule_faults();
 
@@ -314,29 +337,38 @@ impl World {
                 continue;
             }
             let now = self.queue.now();
-            match event.msg {
-                Message::Timer(Timer { kind: WARMUP_END, .. }) => {
+            let Message::Timer(timer) = event.msg else { continue };
+            match timer.kind_as::<WorldTimer>() {
+                Some(WorldTimer::WarmupEnd) => {
                     for component in &mut self.components {
                         component.begin_measurement(now);
                     }
                     self.active_faults.reset(now);
                     self.fault_starts.reset();
                 }
-                Message::Timer(Timer { kind: kind @ (FAULT_START | FAULT_END), slot, data }) => {
-                    self.fault_event(slot as usize, data as usize, kind == FAULT_START);
+                Some(kind @ (WorldTimer::FaultStart | WorldTimer::FaultEnd)) => {
+                    self.fault_event(timer.slot as usize, timer.data as usize, kind == WorldTimer::FaultStart);
                 }
-                Message::Timer(Timer { kind: SAMPLE, .. }) => {
-                    for component in &mut self.components {
+                Some(WorldTimer::Sample) => {
+                    for (index, component) in self.components.iter_mut().enumerate() {
+                        let before = series.values.len();
                         component.sample(now, interval, &mut series.values);
+                        let written = series.values.len() - before;
+                        assert_eq!(
+                            written, declared[index],
+                            "component {index} declared {} time series but sampled {written} values (a bug in \
+                             its series_names or sample)",
+                            declared[index]
+                        );
                     }
                     if !self.faults.is_empty() {
                         series.values.push(self.active_faults.interval_mean(now));
                     }
                     if now + interval <= end {
-                        self.queue.schedule_at(now + interval, world_timer(SAMPLE));
+                        self.queue.schedule_at(now + interval, world_timer(WorldTimer::Sample));
                     }
                 }
-                _ => {}
+                None => {}
             }
         }
         self.queue.advance_to(end);

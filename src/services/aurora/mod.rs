@@ -108,8 +108,12 @@ const ENDPOINT_HISTORY: usize = 16;
 const SEGMENT_BITS: u32 = 20;
 const SEGMENT_MASK: u64 = (1 << SEGMENT_BITS) - 1;
 
+crate::message_kinds! {
+    /// Aurora timers (interim: still matched through the constants below).
+    timer enum AuroraTimer { PoolDepart }
+}
 // Timer kinds.
-const POOL_DEPART: u32 = 0;
+const POOL_DEPART: u32 = AuroraTimer::PoolDepart as u32;
 const SEG_WRITE_DONE: u32 = 1;
 const SEG_READ_DONE: u32 = 2;
 const READ_HEDGE: u32 = 3;
@@ -355,7 +359,7 @@ impl Aurora {
     fn new(name: &str, params: Params) -> Self {
         let service = ServiceTimes { read: params.read_service.clone(), write: params.write_service.clone() };
         let pool = |index: usize| {
-            ServerPool::new(params.workers, params.queue_limit, service.clone(), POOL_DEPART, index as u64)
+            ServerPool::new(params.workers, params.queue_limit, service.clone(), AuroraTimer::PoolDepart, index as u64)
         };
         let instance = |index: usize, az: u16, tier: u8| Instance {
             az,
@@ -462,17 +466,22 @@ impl Aurora {
     }
 
     fn on_request(&mut self, request: Request, ctx: &mut Ctx<'_>) {
+        if !matches!(request.op, Op::Read | Op::Write | Op::Delete) {
+            ctx.reply(request, Status::Invalid);
+            return;
+        }
         let by_endpoint = |me: &Self| {
             let (instance, incarnation) = me.endpoint_at(request.resolved_at);
             (instance, Some(incarnation))
         };
         let (instance, incarnation) = match (request.op, self.params.routing) {
-            (Op::Write, _) | (Op::Read, Routing::Writer) => by_endpoint(self),
-            (Op::Read, Routing::Replicas) => match self.next_reader(false) {
+            (_, _) if request.op != Op::Read => by_endpoint(self),
+            (_, Routing::Writer) => by_endpoint(self),
+            (_, Routing::Replicas) => match self.next_reader(false) {
                 Some(i) => (i, None),
                 None => by_endpoint(self),
             },
-            (Op::Read, Routing::RoundRobin) => match self.next_reader(true) {
+            (_, Routing::RoundRobin) => match self.next_reader(true) {
                 Some(i) => (i, None),
                 None => by_endpoint(self),
             },
@@ -489,7 +498,7 @@ impl Aurora {
             ctx.reply_from_az(az, request, Status::Unavailable);
             return;
         }
-        if request.op == Op::Write && instance != self.writer {
+        if request.op != Op::Read && instance != self.writer {
             self.metrics.error(Cause::ReadOnly, 1);
             ctx.reply_from_az(az, request, Status::Unavailable);
             return;
@@ -510,8 +519,8 @@ impl Aurora {
         let instance = timer.data as usize;
         let Some(request) = self.instances.get_mut(instance).and_then(|i| i.pool.depart(timer, ctx)) else { return };
         match request.op {
-            Op::Write => self.start_commit(request, ctx),
-            Op::Read => {
+            Op::Write | Op::Delete => self.start_commit(request, ctx),
+            _ => {
                 let now = ctx.now();
                 let inst = &mut self.instances[instance];
                 let warmth = match inst.cold_since {
@@ -571,7 +580,7 @@ impl Aurora {
 
     fn send_redo(&mut self, slot: u32, s: usize, lsn: u64, request: Request, from_az: u16, ctx: &mut Ctx<'_>) {
         let segment = &mut self.storage.segments[s];
-        let internal = Internal { kind: SEG_WRITE, from: slot, to: s as u32, data: lsn, request };
+        let internal = Internal { kind: SEG_WRITE, from: slot, to: s as u32, data: lsn, tag: 0, request };
         if ctx.send_internal(from_az, segment.az, internal) {
             segment.receiving = segment.receiving.max(lsn);
         }
@@ -598,7 +607,7 @@ impl Aurora {
         }
         let service = self.segment_service(s, ctx);
         let data = (internal.data << SEGMENT_BITS) | s as u64;
-        ctx.timer(service, Timer { kind: done, slot: internal.from, data });
+        ctx.timer(service, Timer { kind: done, slot: internal.from, data, tag: 0 });
     }
 
     /// Segment `s` persisted record `lsn`: record it and ack to the writer.
@@ -616,7 +625,8 @@ impl Aurora {
         if entry.lsn != lsn || entry.pg as usize != s / SEGMENTS_PER_GROUP {
             return;
         }
-        let internal = Internal { kind: SEG_ACK, from: timer.slot, to: s as u32, data: lsn, request: entry.request };
+        let internal =
+            Internal { kind: SEG_ACK, from: timer.slot, to: s as u32, data: lsn, tag: 0, request: entry.request };
         let writer_az = self.writer_az();
         ctx.send_internal(seg_az, writer_az, internal);
     }
@@ -661,6 +671,7 @@ impl Aurora {
             if r != self.writer && replica.up {
                 let internal = Internal {
                     kind: REDO_SHIP,
+                    tag: 0,
                     from: self.writer as u32,
                     to: r as u32,
                     data: entry.lsn,
@@ -736,13 +747,14 @@ impl Aurora {
             };
             let s = pg * SEGMENTS_PER_GROUP + usize::from(i);
             let (id, request) = (entry.id, entry.request);
-            let internal = Internal { kind: SEG_READ, from: slot, to: s as u32, data: id, request };
+            let internal = Internal { kind: SEG_READ, from: slot, to: s as u32, data: id, tag: 0, request };
             let sent = ctx.send_internal(reader_az, self.storage.segments[s].az, internal);
             let entry = self.reads.get_mut(slot).expect("checked above");
             entry.tried |= 1 << i;
             entry.current = i;
             if sent {
-                entry.hedge = Some(ctx.timer(self.params.read_hedge, Timer { kind: READ_HEDGE, slot, data: id }));
+                entry.hedge =
+                    Some(ctx.timer(self.params.read_hedge, Timer { kind: READ_HEDGE, slot, data: id, tag: 0 }));
                 return;
             }
         }
@@ -760,7 +772,7 @@ impl Aurora {
         }
         let reader_az = self.instances[entry.instance as usize].az;
         let internal =
-            Internal { kind: SEG_READ_REPLY, from: timer.slot, to: s as u32, data: id, request: entry.request };
+            Internal { kind: SEG_READ_REPLY, from: timer.slot, to: s as u32, data: id, tag: 0, request: entry.request };
         ctx.send_internal(self.storage.segments[s].az, reader_az, internal);
     }
 
@@ -845,7 +857,10 @@ impl Aurora {
             }
             if self.params.repair {
                 let epoch = self.storage.segments[s].epoch;
-                ctx.timer(self.params.repair_time, Timer { kind: SEG_REPAIR, slot: s as u32, data: u64::from(epoch) });
+                ctx.timer(
+                    self.params.repair_time,
+                    Timer { kind: SEG_REPAIR, slot: s as u32, data: u64::from(epoch), tag: 0 },
+                );
             }
         } else {
             let segment = &mut self.storage.segments[s];
@@ -950,12 +965,12 @@ impl Aurora {
             if !self.failover_pending {
                 self.failover_pending = true;
                 let delay = self.params.failover_time.sample_duration(ctx.rng);
-                ctx.timer(delay, Timer { kind: FAILOVER_DONE, slot: 0, data: epoch });
+                ctx.timer(delay, Timer { kind: FAILOVER_DONE, slot: 0, data: epoch, tag: 0 });
             }
         } else if !self.recreate_pending && !self.failover_pending {
             self.recreate_pending = true;
             let delay = self.params.recreate_time.sample_duration(ctx.rng);
-            ctx.timer(delay, Timer { kind: RECREATE_DONE, slot: 0, data: epoch });
+            ctx.timer(delay, Timer { kind: RECREATE_DONE, slot: 0, data: epoch, tag: 0 });
         }
     }
 
@@ -1046,7 +1061,7 @@ impl Aurora {
         {
             self.recovery_pending = true;
             let delay = self.params.crash_recovery.sample_duration(ctx.rng);
-            ctx.timer(delay, Timer { kind: RECOVERY_DONE, slot: 0, data: self.epoch });
+            ctx.timer(delay, Timer { kind: RECOVERY_DONE, slot: 0, data: self.epoch, tag: 0 });
         }
     }
 
@@ -1330,8 +1345,14 @@ mod tests {
         aurora.handle(msg, &mut ctx);
     }
 
+    /// A fault signal; its start and end share an id derived from what it targets.
     fn fault(action: FaultAction, active: bool) -> Message {
-        Message::Fault(FaultSignal { action, active })
+        let id = match action {
+            FaultAction::Crash { instance } | FaultAction::Slow { instance, .. } => instance,
+            FaultAction::AzOutage { az } => 1_000_000 + u32::from(az),
+            FaultAction::Partition { a, b } => 2_000_000 + u32::from(a) * 100 + u32::from(b),
+        };
+        Message::Fault(FaultSignal { action, active, id })
     }
 
     #[test]

@@ -90,16 +90,19 @@ use crate::model::{
     Component, ComponentId, Ctx, InstanceInfo, Internal, Message, Network, Op, Request, SpecError, Status, Timer,
 };
 
-// Timer kinds.
-const POOL: u32 = 0;
-const STANDBY_PERSISTED: u32 = 1;
-const APPLY_DONE: u32 = 2;
-const DETECTED: u32 = 3;
-const PROMOTED: u32 = 4;
-const DNS_SWITCHED: u32 = 5;
-const REPLACED: u32 = 6;
-const STANDBY_CHECK: u32 = 7;
-const RESYNCED: u32 = 8;
+crate::message_kinds! {
+    /// RDS timers (interim: still matched through the constants below).
+    timer enum RdsTimer { Pool, StandbyPersisted, ApplyDone, Detected, Promoted, DnsSwitched, Replaced, StandbyCheck, Resynced }
+}
+const POOL: u32 = RdsTimer::Pool as u32;
+const STANDBY_PERSISTED: u32 = RdsTimer::StandbyPersisted as u32;
+const APPLY_DONE: u32 = RdsTimer::ApplyDone as u32;
+const DETECTED: u32 = RdsTimer::Detected as u32;
+const PROMOTED: u32 = RdsTimer::Promoted as u32;
+const DNS_SWITCHED: u32 = RdsTimer::DnsSwitched as u32;
+const REPLACED: u32 = RdsTimer::Replaced as u32;
+const STANDBY_CHECK: u32 = RdsTimer::StandbyCheck as u32;
+const RESYNCED: u32 = RdsTimer::Resynced as u32;
 
 // Internal message kinds.
 const REPLICATE: u32 = 0;
@@ -155,6 +158,7 @@ fn status_code(status: Status) -> u64 {
         Status::Throttled => 2,
         Status::Unavailable => 3,
         Status::TimedOut => 4,
+        Status::Invalid => 5,
     }
 }
 
@@ -164,6 +168,7 @@ fn status_from(code: u64) -> Status {
         1 => Status::Rejected,
         2 => Status::Throttled,
         4 => Status::TimedOut,
+        5 => Status::Invalid,
         _ => Status::Unavailable,
     }
 }
@@ -391,7 +396,7 @@ impl Rds {
                 Node {
                     az,
                     role,
-                    pool: ServerPool::new(plan.workers, Some(plan.queue_limit), service, POOL, index as u64),
+                    pool: ServerPool::new(plan.workers, Some(plan.queue_limit), service, RdsTimer::Pool, index as u64),
                     incarnation: 0,
                     crash_faults: 0,
                     up: true,
@@ -457,6 +462,10 @@ impl Rds {
     // ----- requests -------------------------------------------------------------------
 
     fn on_request(&mut self, mut request: Request, ctx: &mut Ctx<'_>) {
+        if !matches!(request.op, Op::Read | Op::Write | Op::Delete) {
+            ctx.reply(request, Status::Invalid);
+            return;
+        }
         let now = ctx.now();
         request.arrived = now;
         let client_az = ctx.network().az_of(request.client);
@@ -596,6 +605,7 @@ impl Rds {
             proxy.replying(request.token);
             let internal = Internal {
                 kind: PROXY_REPLY,
+                tag: 0,
                 from: node as u32,
                 to: PROXY_ENDPOINT,
                 data: pack(status_code(status), generation),
@@ -621,7 +631,7 @@ impl Rds {
                 self.m.read_latency.record(now - arrived);
                 self.m.reads_ok.incr();
             }
-            Op::Write => {
+            _ => {
                 self.m.write_latency.record(now - arrived);
                 self.m.writes_ok.incr();
             }
@@ -641,6 +651,7 @@ impl Rds {
                     let primary = &self.nodes[self.primary];
                     let internal = Internal {
                         kind: PROXY_FORWARD,
+                        tag: 0,
                         from: PROXY_ENDPOINT,
                         to: self.primary as u32,
                         data: pack(primary.tag(), generation),
@@ -659,13 +670,13 @@ impl Rds {
 
     fn on_served(&mut self, node: usize, request: Request, ctx: &mut Ctx<'_>) {
         match (self.nodes[node].role, request.op) {
-            (Role::Primary, Op::Write) => self.executed(node, request, ctx),
             (Role::Primary, Op::Read) => self.respond(node, request, Status::Ok, ctx),
+            (Role::Primary, _) => self.executed(node, request, ctx),
             (_, Op::Read) => {
                 self.record_reader_read(node, request.key, ctx.now());
                 self.respond(node, request, Status::Ok, ctx);
             }
-            (_, Op::Write) => {
+            (_, _) => {
                 self.m.unavailable.incr();
                 self.respond(node, request, Status::Unavailable, ctx);
             }
@@ -703,8 +714,14 @@ impl Rds {
                 continue;
             }
             waiting = true;
-            let internal =
-                Internal { kind: REPLICATE, from: node as u32, to: standby as u32, data: pack(s.tag(), lsn), request };
+            let internal = Internal {
+                kind: REPLICATE,
+                from: node as u32,
+                to: standby as u32,
+                data: pack(s.tag(), lsn),
+                tag: 0,
+                request,
+            };
             if !ctx.send_internal(from_az, s.az, internal) {
                 self.nodes[standby].missed = true;
                 self.schedule_standby_check(standby, ctx);
@@ -761,6 +778,7 @@ impl Rds {
             }
             let internal = Internal {
                 kind: SHIP,
+                tag: 0,
                 from: self.primary as u32,
                 to: replica as u32,
                 data: pack(r.tag(), seq),
@@ -786,6 +804,7 @@ impl Rds {
         while r.shipped < self.next_seq {
             let internal = Internal {
                 kind: SHIP,
+                tag: 0,
                 from: self.primary as u32,
                 to: replica as u32,
                 data: pack(r.tag(), r.shipped),
@@ -809,7 +828,7 @@ impl Rds {
         if n.slow != 1.0 {
             delay = delay.mul_f64(n.slow);
         }
-        ctx.timer(delay, Timer { kind: APPLY_DONE, slot: node as u32, data: pack(n.tag(), n.applied + 1) });
+        ctx.timer(delay, Timer { kind: APPLY_DONE, slot: node as u32, data: pack(n.tag(), n.applied + 1), tag: 0 });
     }
 
     fn on_apply_done(&mut self, node: usize, data: u64, ctx: &mut Ctx<'_>) {
@@ -872,7 +891,7 @@ impl Rds {
         if s.slow != 1.0 {
             delay = delay.mul_f64(s.slow);
         }
-        ctx.timer(delay, Timer { kind: STANDBY_PERSISTED, slot: standby as u32, data: pack(tag, lsn) });
+        ctx.timer(delay, Timer { kind: STANDBY_PERSISTED, slot: standby as u32, data: pack(tag, lsn), tag: 0 });
     }
 
     fn on_persisted(&mut self, standby: usize, data: u64, ctx: &mut Ctx<'_>) {
@@ -886,6 +905,7 @@ impl Rds {
         let primary = &self.nodes[self.primary];
         let ack = Internal {
             kind: ACK,
+            tag: 0,
             from: standby as u32,
             to: self.primary as u32,
             data: pack(primary.tag(), lsn),
@@ -966,7 +986,7 @@ impl Rds {
         s.check_pending = true;
         let tag = s.tag();
         let delay = self.plan.detection.sample_duration(&mut self.control_rng);
-        ctx.timer(delay, Timer { kind: STANDBY_CHECK, slot: standby as u32, data: tag });
+        ctx.timer(delay, Timer { kind: STANDBY_CHECK, slot: standby as u32, data: tag, tag: 0 });
     }
 
     fn on_standby_check(&mut self, standby: usize, tag: u64, ctx: &mut Ctx<'_>) {
@@ -1008,7 +1028,7 @@ impl Rds {
         n.applying = false;
         let tag = n.tag();
         let delay = self.plan.resync.sample_duration(&mut self.control_rng);
-        ctx.timer(delay, Timer { kind: RESYNCED, slot: node as u32, data: tag });
+        ctx.timer(delay, Timer { kind: RESYNCED, slot: node as u32, data: tag, tag: 0 });
     }
 
     fn on_resynced(&mut self, node: usize, tag: u64, ctx: &mut Ctx<'_>) {
@@ -1088,7 +1108,7 @@ impl Rds {
             self.outage_start = Some(now);
         }
         let delay = self.plan.detection.sample_duration(&mut self.control_rng);
-        ctx.timer(delay, Timer { kind: DETECTED, slot: 0, data: self.epoch });
+        ctx.timer(delay, Timer { kind: DETECTED, slot: 0, data: self.epoch, tag: 0 });
     }
 
     /// Failure detected (or the chosen target failed): pick what to promote.
@@ -1120,11 +1140,11 @@ impl Rds {
         match target {
             Some(target) => {
                 self.phase = Phase::Promoting { target, from_replica, timer_done: false };
-                ctx.timer(delay, Timer { kind: PROMOTED, slot: target as u32, data: self.epoch });
+                ctx.timer(delay, Timer { kind: PROMOTED, slot: target as u32, data: self.epoch, tag: 0 });
             }
             None => {
                 self.phase = Phase::Replacing;
-                ctx.timer(delay, Timer { kind: REPLACED, slot: 0, data: self.epoch });
+                ctx.timer(delay, Timer { kind: REPLACED, slot: 0, data: self.epoch, tag: 0 });
             }
         }
     }
@@ -1218,7 +1238,7 @@ impl Rds {
         self.phase = Phase::AwaitingDns;
         self.epoch += 1;
         let delay = self.plan.dns_switch.sample_duration(&mut self.control_rng);
-        ctx.timer(delay, Timer { kind: DNS_SWITCHED, slot: 0, data: self.epoch });
+        ctx.timer(delay, Timer { kind: DNS_SWITCHED, slot: 0, data: self.epoch, tag: 0 });
         if let Some(proxy) = self.proxy.as_mut() {
             proxy.holding = false;
             self.writes_restored(now);
