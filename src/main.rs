@@ -160,7 +160,13 @@ fn describe(doc: &stratus::model::KindDoc) -> String {
     for param in doc.params {
         out.push_str(&format!(
             "    {:width$}  default {} ({})\n    {:width$}  {}\n    {:width$}  source: {}\n",
-            param.name, param.default, param.unit, "", param.meaning, "", param.source
+            param.name,
+            stratus::services::registry::default_text(doc.kind, param),
+            param.unit,
+            "",
+            param.meaning,
+            "",
+            param.source
         ));
     }
     if !doc.metrics.is_empty() {

@@ -1,3 +1,10 @@
+//! The caller: how any component calls another. [`Caller`] keeps the state of each call in
+//! flight (a [`Slab`] slot named by its timers and carried back in the reply's token), sends
+//! each attempt from a client host through that host's DNS cache, waits `timeout` per attempt,
+//! retries failed attempts after a backoff up to `max_attempts`, and reports each call's end
+//! once. Workloads use it today; app servers, SQS consumers, Lambda pollers and SNS deliveries
+//! call their targets through it too.
+//!
 //! The client policy every caller shares: a timeout per attempt, a maximum number of attempts,
 //! exponential backoff with full jitter between attempts, and DNS caching with a TTL.
 //!
@@ -9,8 +16,12 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::model::{KindDoc, ParamDoc, SpecError};
+use super::slab::Slab;
+use crate::engine::{EventId, SimDuration, SimRng, SimTime};
+use crate::metrics::Counter;
+use crate::model::{
+    ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Reply, Request, SpecError, Status, Timer, TimerKind,
+};
 use crate::units::Duration;
 
 /// Default base of the exponential backoff: 100 ms. Assumption (in the range AWS SDKs use).
@@ -104,42 +115,42 @@ pub const CLIENT_DOC: KindDoc = KindDoc {
         },
         ParamDoc {
             name: "max_attempts",
-            default: "1",
+            default: ParamDoc::FROM_CONFIG,
             unit: "count",
             meaning: "attempts per request, the first included",
             source: "-",
         },
         ParamDoc {
             name: "backoff",
-            default: "100ms",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "base b: wait before attempt n+1 is uniform on [0, min(cap, b*2^(n-1))]",
             source: "assumption; full jitter per AWS Architecture Blog, Exponential Backoff And Jitter (2015)",
         },
         ParamDoc {
             name: "backoff_cap",
-            default: "20s",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "largest backoff",
             source: "AWS SDKs standard retry mode (max backoff 20 s)",
         },
         ParamDoc {
             name: "dns_ttl",
-            default: "5s",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "how long a client keeps a resolved address",
             source: "Aurora/RDS endpoint TTL 5 s (AUG); AWS recommends <= 60 s on clients",
         },
         ParamDoc {
             name: "hosts",
-            default: "1",
+            default: ParamDoc::FROM_CONFIG,
             unit: "count",
             meaning: "client hosts, each with its own DNS cache",
             source: "-",
         },
         ParamDoc {
             name: "outage_gap",
-            default: "5s",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "a gap between successes longer than this counts as an outage",
             source: "assumption",
@@ -230,10 +241,370 @@ impl DnsCache {
     }
 }
 
+/// Final failures of calls, by cause.
+#[derive(Clone, Debug, Default)]
+pub struct Failures {
+    /// The last attempt timed out.
+    pub timeout: Counter,
+    /// The target could not serve it.
+    pub unavailable: Counter,
+    /// A rate limit refused it.
+    pub throttled: Counter,
+    /// A full queue refused it; also operations the target does not offer (`invalid`), which
+    /// workloads, sending only reads and writes, never meet.
+    pub rejected: Counter,
+}
+
+impl Failures {
+    fn count(&mut self, status: Status) {
+        match status {
+            Status::TimedOut => self.timeout.incr(),
+            Status::Unavailable => self.unavailable.incr(),
+            Status::Throttled => self.throttled.incr(),
+            Status::Rejected | Status::Invalid => self.rejected.incr(),
+            Status::Ok => {}
+        }
+    }
+
+    /// Every failure.
+    pub fn total(&self) -> u64 {
+        self.timeout.total() + self.unavailable.total() + self.throttled.total() + self.rejected.total()
+    }
+
+    /// Failures since the last call (for time series).
+    pub fn take_interval(&mut self) -> u64 {
+        self.timeout.take_interval()
+            + self.unavailable.take_interval()
+            + self.throttled.take_interval()
+            + self.rejected.take_interval()
+    }
+
+    /// Forgets the counts (end of warm-up).
+    pub fn reset(&mut self) {
+        for counter in [&mut self.timeout, &mut self.unavailable, &mut self.throttled, &mut self.rejected] {
+            counter.reset();
+        }
+    }
+
+    /// (cause, counter) pairs in report order.
+    pub fn by_cause(&self) -> [(&'static str, &Counter); 4] {
+        [
+            ("timeout", &self.timeout),
+            ("unavailable", &self.unavailable),
+            ("throttled", &self.throttled),
+            ("rejected", &self.rejected),
+        ]
+    }
+}
+
+/// How a call's end is reported.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum CallOutcome<U> {
+    /// The call succeeded: the reply (its request's `created` is when the call began) and
+    /// the caller's own datum.
+    Succeeded {
+        /// The successful reply.
+        reply: Reply,
+        /// What the caller attached to the call.
+        user: U,
+    },
+    /// The call failed for good: its last attempt's status (counted in [`Caller::failures`]).
+    Failed {
+        /// The request of the last attempt.
+        request: Request,
+        /// Why it failed.
+        status: Status,
+        /// What the caller attached to the call.
+        user: U,
+    },
+}
+
+/// Which client host sends a call's attempts (each host has its own DNS cache).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// Calls are spread over the hosts by request id (open arrivals).
+    ByRequest,
+    /// The caller's own client `n` runs on host `n mod hosts` (closed-loop clients).
+    Client(u32),
+}
+
+/// A call in flight.
+#[derive(Copy, Clone, Debug)]
+struct Call<U> {
+    /// The current attempt's request.
+    request: Request,
+    timeout: Option<EventId>,
+    host: u32,
+    user: U,
+}
+
+/// Calls from one component to one target under one [`ClientPolicy`].
+pub struct Caller<U: Copy> {
+    policy: ClientPolicy,
+    target: ComponentId,
+    timeout_kind: u32,
+    retry_kind: u32,
+    dns: Vec<DnsCache>,
+    calls: Slab<Call<U>>,
+    next_id: u64,
+    /// Attempts after the first.
+    pub retries: Counter,
+    /// Calls that failed after their last attempt.
+    pub failures: Failures,
+}
+
+impl<U: Copy> Caller<U> {
+    /// A caller to `target` whose attempt timeouts and retries are timers of the owner's kinds
+    /// `timeout_kind` and `retry_kind` (the owner hands those timers to [`on_timeout`] and
+    /// [`on_retry`]).
+    ///
+    /// [`on_timeout`]: Self::on_timeout
+    /// [`on_retry`]: Self::on_retry
+    pub fn new(
+        policy: ClientPolicy,
+        target: ComponentId,
+        timeout_kind: impl TimerKind,
+        retry_kind: impl TimerKind,
+    ) -> Self {
+        Caller {
+            dns: vec![DnsCache::default(); policy.hosts as usize],
+            policy,
+            target,
+            timeout_kind: timeout_kind.code(),
+            retry_kind: retry_kind.code(),
+            calls: Slab::new(),
+            next_id: 0,
+            retries: Counter::default(),
+            failures: Failures::default(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &ClientPolicy {
+        &self.policy
+    }
+
+    /// Calls in flight (waiting for a reply or a retry).
+    pub fn in_flight(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Starts a call of `op` on `key` with a `size`-byte payload, from `host`, and sends its
+    /// first attempt; `user` comes back with its outcome. Returns the call's slot.
+    pub fn call(&mut self, op: Op, key: u64, size: u32, host: Host, user: U, ctx: &mut Ctx<'_>) -> u32 {
+        let now = ctx.now();
+        let id = self.next_id;
+        self.next_id += 1;
+        let hosts = u64::from(self.policy.hosts);
+        let host = match host {
+            Host::ByRequest => id % hosts,
+            Host::Client(client) => u64::from(client) % hosts,
+        } as u32;
+        let request = Request {
+            id,
+            op,
+            key,
+            size,
+            created: now,
+            arrived: now,
+            client: ctx.me(),
+            token: 0,
+            attempt: 1,
+            resolved_at: now,
+        };
+        let slot = self.calls.insert(Call { request, timeout: None, host, user });
+        self.calls.get_mut(slot).expect("just inserted").request.token = u64::from(slot);
+        self.attempt(slot, ctx);
+        slot
+    }
+
+    /// Sends the current attempt of the call in `slot` from its host, through the host's DNS
+    /// cache, and arms its timeout.
+    fn attempt(&mut self, slot: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let Some(call) = self.calls.get_mut(slot) else { return };
+        call.request.resolved_at = self.dns[call.host as usize].lookup(now, &self.policy);
+        call.request.arrived = now;
+        let request = call.request;
+        let timeout_kind = self.timeout_kind;
+        call.timeout = self.policy.timeout.map(|timeout| {
+            ctx.timer(timeout, Timer { kind: timeout_kind, slot, data: u64::from(request.attempt), tag: 0 })
+        });
+        ctx.send(self.target, Message::Request(request));
+    }
+
+    /// True if `slot` still waits for attempt `attempt` (of request `id`, if given).
+    fn current(&self, slot: u32, id: Option<u64>, attempt: u16) -> bool {
+        self.calls
+            .get(slot)
+            .is_some_and(|call| call.request.attempt == attempt && id.is_none_or(|id| id == call.request.id))
+    }
+
+    /// A reply arrived. Returns the call's outcome if this ends it; None for a late reply to
+    /// an attempt already given up on, or a failure that will be retried.
+    pub fn on_reply(&mut self, reply: Reply, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
+        let slot = reply.request.token as u32;
+        if !self.current(slot, Some(reply.request.id), reply.request.attempt) {
+            return None; // A late reply to an attempt already timed out or retried.
+        }
+        if let Some(timer) = self.calls.get_mut(slot).and_then(|call| call.timeout.take()) {
+            ctx.cancel(timer);
+        }
+        if reply.status == Status::Ok {
+            let call = self.calls.remove(slot)?;
+            Some(CallOutcome::Succeeded { reply, user: call.user })
+        } else {
+            self.failed(slot, reply.status, ctx)
+        }
+    }
+
+    /// One of this caller's timeout timers fired (the owner's `timeout_kind`).
+    pub fn on_timeout(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
+        if self.current(timer.slot, None, timer.data as u16) {
+            self.failed(timer.slot, Status::TimedOut, ctx)
+        } else {
+            None
+        }
+    }
+
+    /// One of this caller's retry timers fired (the owner's `retry_kind`): send the attempt.
+    pub fn on_retry(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
+        if self.current(timer.slot, None, timer.data as u16) {
+            self.attempt(timer.slot, ctx);
+        }
+    }
+
+    /// An attempt failed: retry after a backoff, or give up (at once for `Invalid`, which no
+    /// retry can fix).
+    fn failed(&mut self, slot: u32, status: Status, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
+        let call = self.calls.get_mut(slot)?;
+        call.timeout = None;
+        let attempt = call.request.attempt;
+        if attempt < self.policy.max_attempts && status != Status::Invalid {
+            call.request.attempt += 1;
+            self.retries.incr();
+            let wait = self.policy.backoff(attempt, ctx.rng);
+            ctx.timer(wait, Timer { kind: self.retry_kind, slot, data: u64::from(attempt + 1), tag: 0 });
+            None
+        } else {
+            self.failures.count(status);
+            let call = self.calls.remove(slot)?;
+            Some(CallOutcome::Failed { request: call.request, status, user: call.user })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::StreamKey;
+
+    crate::message_kinds! {
+        /// The test owner's timers.
+        timer enum OwnerTimer {
+            /// An attempt timed out.
+            Timeout,
+            /// A retry is due.
+            Retry,
+        }
+    }
+
+    use crate::engine::EventQueue;
+    use crate::model::{Event, Network};
+
+    /// Runs a caller against a target that never answers, handing its timers back to it, and
+    /// returns the outcome and when it came.
+    fn run_unanswered(policy: ClientPolicy) -> (Option<CallOutcome<u32>>, SimTime, u64, usize) {
+        let mut queue: EventQueue<Event> = EventQueue::new();
+        let mut network = Network::instant();
+        let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("caller");
+        let (me, target) = (ComponentId(0), ComponentId(1));
+        let mut caller = Caller::new(policy, target, OwnerTimer::Timeout, OwnerTimer::Retry);
+        {
+            let mut ctx = Ctx::new(me, &mut queue, &mut network, &mut rng);
+            caller.call(Op::Read, 5, 100, Host::ByRequest, 42, &mut ctx);
+        }
+        let mut sent = 0;
+        while let Some(event) = queue.pop() {
+            let mut ctx = Ctx::new(me, &mut queue, &mut network, &mut rng);
+            match event.msg {
+                Message::Request(_) => sent += 1, // The target never answers.
+                Message::Timer(timer) => match timer.kind_as::<OwnerTimer>() {
+                    Some(OwnerTimer::Timeout) => {
+                        if let Some(outcome) = caller.on_timeout(timer, &mut ctx) {
+                            return (Some(outcome), ctx.now(), caller.retries.total(), sent);
+                        }
+                    }
+                    Some(OwnerTimer::Retry) => caller.on_retry(timer, &mut ctx),
+                    None => unreachable!("only the caller's timers are set"),
+                },
+                _ => {}
+            }
+        }
+        (None, queue.now(), caller.retries.total(), sent)
+    }
+
+    #[test]
+    fn an_unanswered_call_times_out_after_every_attempt_and_reports_once() {
+        let policy = ClientConfig {
+            timeout: Some(Duration(SimDuration::from_secs(1))),
+            max_attempts: 3,
+            backoff: Duration(SimDuration::ZERO),
+            backoff_cap: Duration(SimDuration::ZERO),
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        let (outcome, at, retries, sent) = run_unanswered(policy);
+        let Some(CallOutcome::Failed { request, status, user }) = outcome else { panic!("{outcome:?}") };
+        assert_eq!((status, user, request.attempt, request.key), (Status::TimedOut, 42, 3, 5));
+        assert_eq!((retries, sent), (2, 3), "two retries, three attempts sent");
+        assert_eq!(at, SimTime::ZERO + SimDuration::from_secs(3), "three 1 s timeouts, no backoff");
+    }
+
+    #[test]
+    fn replies_end_calls_and_late_replies_are_ignored() {
+        let policy = ClientConfig { max_attempts: 2, ..Default::default() }.build().unwrap();
+        let mut queue: EventQueue<Event> = EventQueue::new();
+        let mut network = Network::instant();
+        let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("caller");
+        let mut caller = Caller::new(policy, ComponentId(1), OwnerTimer::Timeout, OwnerTimer::Retry);
+        let mut ctx = Ctx::new(ComponentId(0), &mut queue, &mut network, &mut rng);
+        caller.call(Op::Write, 1, 10, Host::Client(3), 7u32, &mut ctx);
+        // What was sent: call 0 in slot 0, first attempt (only id, token and attempt matter).
+        let request = Request {
+            id: 0,
+            op: Op::Write,
+            key: 1,
+            size: 10,
+            created: SimTime::ZERO,
+            arrived: SimTime::ZERO,
+            client: ComponentId(0),
+            token: 0,
+            attempt: 1,
+            resolved_at: SimTime::ZERO,
+        };
+        // A refusal is retried (after a backoff), not reported.
+        let refused = Reply::new(request, Status::Unavailable, ComponentId(1));
+        assert_eq!(caller.on_reply(refused, &mut ctx), None);
+        assert_eq!((caller.retries.total(), caller.in_flight()), (1, 1));
+        // A reply to the first attempt after the retry was decided is late: ignored.
+        let late = Reply::new(request, Status::Ok, ComponentId(1));
+        assert_eq!(caller.on_reply(late, &mut ctx), None);
+        let second = Request { attempt: 2, ..request };
+        let ok = Reply { count: 3, tag: 99, ..Reply::new(second, Status::Ok, ComponentId(1)) };
+        let Some(CallOutcome::Succeeded { reply, user }) = caller.on_reply(ok, &mut ctx) else { panic!("ends") };
+        assert_eq!((user, reply.count, reply.tag, caller.in_flight()), (7, 3, 99, 0));
+        assert_eq!(caller.on_reply(ok, &mut ctx), None, "reported once");
+        // An operation the target does not offer is not retried.
+        caller.call(Op::Send, 1, 10, Host::ByRequest, 8u32, &mut ctx);
+        let sent = Request { id: 1, token: 0, attempt: 1, op: Op::Send, ..request };
+        let invalid = Reply::new(sent, Status::Invalid, ComponentId(1));
+        assert!(matches!(
+            caller.on_reply(invalid, &mut ctx),
+            Some(CallOutcome::Failed { status: Status::Invalid, .. })
+        ));
+    }
 
     #[test]
     fn backoff_is_full_jitter_capped() {

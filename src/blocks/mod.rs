@@ -4,12 +4,14 @@
 //! - [`station`]: [`station::ServerPool`] (c servers, a FIFO queue, service times) and the
 //!   `station` kind built on it;
 //! - [`caller`]: the client policy (timeouts, retries with backoff, DNS caching);
-//! - [`workload`]: open and closed-loop clients that drive a scenario;
+//! - [`workload`]: open and closed-loop clients that drive a scenario, and their
+//!   [`arrivals`] processes;
 //! - [`health`]: crash depth and nested slow factors per instance, role → instance bindings;
 //! - [`endpoint`]: what a DNS name answered from when (failover switches);
 //! - [`slab`]: slots with a free list, for per-request state named by timers;
 //! - [`token_bucket`]: the one rate limiter (shard limits, API rates, concurrency).
 
+pub mod arrivals;
 pub mod caller;
 pub mod endpoint;
 pub mod health;

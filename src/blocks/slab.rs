@@ -37,6 +37,16 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The slot the next [`insert`](Self::insert) will use (so an item can name its own slot,
+    /// in a timer, before it is stored).
+    #[inline]
+    pub fn next_slot(&self) -> u32 {
+        match self.free.last() {
+            Some(&slot) => slot,
+            None => self.items.len() as u32,
+        }
+    }
+
     /// The item in `slot`, if it holds one.
     #[inline]
     pub fn get(&self, slot: u32) -> Option<&T> {
@@ -114,6 +124,7 @@ mod tests {
         assert_eq!(slab.remove(2), Some('c'));
         assert_eq!(slab.remove(2), None, "a freed slot holds nothing");
         assert_eq!(slab.len(), 1);
+        assert_eq!(slab.next_slot(), 2);
         assert_eq!(slab.insert('d'), 2, "last freed first");
         assert_eq!(slab.insert('e'), 0);
         assert_eq!(slab.insert('f'), 3, "then a fresh slot");

@@ -13,10 +13,12 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use super::health::Health;
+use super::slab::Slab;
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
 use crate::model::dist::{Dist, DistSpec, Seconds};
-use crate::model::fault::{FaultAction, FaultSignal, nested_slow_factor};
+use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{
     Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer, TimerKind,
@@ -65,8 +67,8 @@ pub struct ServerPool {
     slow_factor: f64,
     up: bool,
     waiting: VecDeque<Request>,
-    in_service: Vec<Option<(Request, EventId)>>,
-    free_servers: Vec<u32>,
+    /// Requests in service with their departure timers; the slot is the server.
+    in_service: Slab<(Request, EventId)>,
     response_time: LatencyHistogram,
     wait_time: LatencyHistogram,
     queue_length: TimeWeighted,
@@ -98,8 +100,7 @@ impl ServerPool {
             slow_factor: 1.0,
             up: true,
             waiting: VecDeque::new(),
-            in_service: vec![None; servers as usize],
-            free_servers: (0..servers).rev().collect(),
+            in_service: Slab::new(),
             response_time: LatencyHistogram::new(),
             wait_time: LatencyHistogram::new(),
             queue_length: TimeWeighted::new(),
@@ -120,7 +121,7 @@ impl ServerPool {
 
     /// Requests waiting or in service.
     pub fn occupancy(&self) -> u64 {
-        self.waiting.len() as u64 + u64::from(self.servers) - self.free_servers.len() as u64
+        self.waiting.len() as u64 + self.in_service.len() as u64
     }
 
     /// True if `timer` is one of this pool's departures.
@@ -128,8 +129,13 @@ impl ServerPool {
         timer.kind == self.timer_kind && timer.data == self.pool_index
     }
 
+    /// True if a server is free.
+    #[inline]
+    fn has_free_server(&self) -> bool {
+        (self.in_service.len() as u64) < u64::from(self.servers)
+    }
+
     fn start_service(&mut self, request: Request, ctx: &mut Ctx<'_>) {
-        let server = self.free_servers.pop().expect("caller checked a server is free");
         let now = ctx.now();
         self.wait_time.record(now - request.arrived);
         self.busy.add(now, 1.0);
@@ -137,8 +143,11 @@ impl ServerPool {
         if self.slow_factor != 1.0 {
             service = service.mul_f64(self.slow_factor);
         }
+        // The server is the slot the request takes: the slab hands out the last freed server,
+        // or the lowest never used, and its number names the departure timer.
+        let server = self.in_service.next_slot();
         let timer = ctx.timer(service, Timer { kind: self.timer_kind, slot: server, data: self.pool_index, tag: 0 });
-        self.in_service[server as usize] = Some((request, timer));
+        self.in_service.insert((request, timer));
     }
 
     /// A request arrives (its `arrived` time is set to now).
@@ -149,7 +158,7 @@ impl ServerPool {
         }
         let now = ctx.now();
         request.arrived = now;
-        if !self.free_servers.is_empty() {
+        if self.has_free_server() {
             self.in_system.add(now, 1.0);
             self.start_service(request, ctx);
             Admission::Started
@@ -168,8 +177,7 @@ impl ServerPool {
     /// the finished one.
     pub fn depart(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<Request> {
         let now = ctx.now();
-        let (request, _) = self.in_service.get_mut(timer.slot as usize)?.take()?;
-        self.free_servers.push(timer.slot);
+        let (request, _) = self.in_service.remove(timer.slot)?;
         self.busy.add(now, -1.0);
         self.in_system.add(now, -1.0);
         let response = now - request.arrived;
@@ -189,13 +197,12 @@ impl ServerPool {
         let now = ctx.now();
         let mut lost = self.waiting.len() as u64;
         self.waiting.clear();
-        for (server, slot) in self.in_service.iter_mut().enumerate() {
-            if let Some((_, timer)) = slot.take() {
+        lost += self.in_service.remove_where(
+            |_| true,
+            |(_, timer)| {
                 ctx.cancel(timer);
-                self.free_servers.push(server as u32);
-                lost += 1;
-            }
-        }
+            },
+        ) as u64;
         self.lost.add(lost);
         self.up = false;
         self.queue_length.set(now, 0.0);
@@ -293,7 +300,7 @@ pub const STATION_DOC: KindDoc = KindDoc {
     params: &[
         ParamDoc {
             name: "servers",
-            default: "1",
+            default: ParamDoc::FROM_CONFIG,
             unit: "count",
             meaning: "servers working in parallel (c)",
             source: "-",
@@ -379,11 +386,9 @@ pub struct Station {
     name: String,
     pool: ServerPool,
     next: Option<ComponentId>,
-    /// Active faults that keep it down (crashes and outages of its AZ); it recovers when the
-    /// last one ends.
-    down_faults: u32,
-    /// Service-time multiplier of the active slow faults.
-    slow: f64,
+    /// Active faults that keep it down (crashes and outages of its AZ: it recovers when the
+    /// last one ends) and the product of its active slow factors.
+    health: Health,
 }
 
 impl Station {
@@ -400,8 +405,7 @@ impl Station {
                 0,
             ),
             next,
-            down_faults: 0,
-            slow: 1.0,
+            health: Health::default(),
         })
     }
 
@@ -413,24 +417,20 @@ impl Station {
             FaultAction::Crash { .. } => self.down(signal.active, ctx),
             FaultAction::AzOutage { az } if az == own_az => self.down(signal.active, ctx),
             FaultAction::Slow { factor, .. } => {
-                self.slow = nested_slow_factor(self.slow, factor, signal.active);
-                self.pool.set_slow_factor(self.slow);
+                let slow = self.health.slow(factor, signal.active);
+                self.pool.set_slow_factor(slow);
             }
             FaultAction::AzOutage { .. } | FaultAction::Partition { .. } => {}
         }
     }
 
     fn down(&mut self, active: bool, ctx: &mut Ctx<'_>) {
-        if active {
-            self.down_faults += 1;
-            if self.down_faults == 1 {
-                self.pool.crash(ctx);
-            }
-        } else {
-            self.down_faults = self.down_faults.saturating_sub(1);
-            if self.down_faults == 0 {
-                self.pool.recover();
-            }
+        let was_down = self.health.is_crashed();
+        let down = self.health.crash(active);
+        if down && !was_down {
+            self.pool.crash(ctx);
+        } else if was_down && !down {
+            self.pool.recover();
         }
     }
 }

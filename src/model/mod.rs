@@ -576,7 +576,10 @@ pub fn check_fields(what: &str, allowed: &[&str], given: &[(&str, bool)]) -> Res
 pub struct ParamDoc {
     /// Parameter name as written in a scenario.
     pub name: &'static str,
-    /// Default value as written in a scenario, or "required".
+    /// [`ParamDoc::FROM_CONFIG`] where the kind's configuration has a default value (then
+    /// `stratus describe` prints that value, so each default is written once, in the code
+    /// that applies it); otherwise how the default is chosen ("required", "none", "by
+    /// deployment: ...").
     pub default: &'static str,
     /// Unit or type.
     pub unit: &'static str,
@@ -584,6 +587,12 @@ pub struct ParamDoc {
     pub meaning: &'static str,
     /// Where the default comes from ("assumption" where AWS publishes no number).
     pub source: &'static str,
+}
+
+impl ParamDoc {
+    /// The default is the value the configuration itself fills in (read from its `Default`
+    /// or serde defaults and printed by `stratus describe`).
+    pub const FROM_CONFIG: &'static str = "(the configuration's default)";
 }
 
 /// The documentation of one component kind, for `stratus describe`.

@@ -98,28 +98,28 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
     params: &[
         ParamDoc {
             name: "azs",
-            default: "[\"a\"]",
+            default: ParamDoc::FROM_CONFIG,
             unit: "list of names",
             meaning: "availability zones; components and workloads are placed with `az`",
             source: "-",
         },
         ParamDoc {
             name: "same_az_rtt",
-            default: "0.3ms",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "round trip inside one AZ",
             source: "public measurements in us-east-1 (0.26-0.45 ms), shared/MODELS.md",
         },
         ParamDoc {
             name: "cross_az_rtt",
-            default: "1.2ms",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "round trip between two AZs",
             source: "AWS fault-isolation whitepaper (\"usually < 1-2 ms\"); measured 0.25-3.4 ms",
         },
         ParamDoc {
             name: "cross_region_rtt",
-            default: "70ms",
+            default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "round trip between regions",
             source: "assumption (~us-east-1 to us-west-2); scenario-given per shared/MODELS.md",
@@ -133,7 +133,7 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
         },
         ParamDoc {
             name: "jitter_cv",
-            default: "0.2",
+            default: ParamDoc::FROM_CONFIG,
             unit: "ratio",
             meaning: "coefficient of variation of the one-way delay (lognormal)",
             source: "assumption",

@@ -15,7 +15,7 @@ use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::FAULT_DOC;
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::topology::TOPOLOGY_DOC;
-use crate::model::{Component, KindDoc, SpecError};
+use crate::model::{Component, KindDoc, ParamDoc, SpecError};
 
 macro_rules! component_kinds {
     ($($variant:ident($config:ty) = $kind:literal),+ $(,)?) => {
@@ -113,4 +113,79 @@ impl ComponentConfig {
 /// The documentation of `kind`, if it exists.
 pub fn kind_doc(kind: &str) -> Option<&'static KindDoc> {
     KIND_DOCS.iter().find(|doc| doc.kind == kind)
+}
+
+/// The defaults a kind's configuration fills in, as TOML values by parameter name: the
+/// configuration read from the smallest valid table (required fields given placeholder values,
+/// which are left out), then written back. `stratus describe` prints these for parameters
+/// documented with [`ParamDoc::FROM_CONFIG`], so a default is written once, in the code.
+pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
+    fn defaults<T: Serialize + for<'de> Deserialize<'de>>(minimal: &str, required: &[&str]) -> Option<toml::Table> {
+        let config: T = toml::from_str(minimal).ok()?;
+        let mut table = toml::Table::try_from(config).ok()?;
+        for field in required {
+            table.remove(*field);
+        }
+        Some(table)
+    }
+    use crate::blocks::caller::ClientConfig;
+    use crate::blocks::workload::WorkloadConfig;
+    use crate::model::fault::FaultConfig;
+    use crate::model::topology::TopologyConfig;
+    match kind {
+        "station" => defaults::<StationConfig>("service = \"1s\"", &["service"]),
+        "rds" => defaults::<RdsConfig>("", &[]),
+        "aurora" => defaults::<AuroraConfig>("", &[]),
+        "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
+        "client" => defaults::<ClientConfig>("", &[]),
+        "topology" => defaults::<TopologyConfig>("", &[]),
+        "fault" => defaults::<FaultConfig>("action = \"crash\"", &["action"]),
+        _ => None,
+    }
+}
+
+/// The default of `param` of `kind` as `stratus describe` prints it.
+pub fn default_text(kind: &str, param: &ParamDoc) -> String {
+    if param.default != ParamDoc::FROM_CONFIG {
+        return param.default.to_string();
+    }
+    match documented_defaults(kind).and_then(|table| table.get(param.name).cloned()) {
+        Some(value) => value.to_string(),
+        None => "-".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One source per default: every parameter the configuration fills in is documented as
+    /// [`ParamDoc::FROM_CONFIG`] (so `describe` prints the real value, never a second copy
+    /// that could drift), and every parameter so documented has a value to print.
+    #[test]
+    fn every_default_is_written_once() {
+        let mut problems = Vec::new();
+        for doc in KIND_DOCS {
+            let table = documented_defaults(doc.kind).unwrap_or_else(|| panic!("no defaults for `{}`", doc.kind));
+            for param in doc.params {
+                match (table.get(param.name), param.default == ParamDoc::FROM_CONFIG) {
+                    (Some(value), false) => problems.push(format!(
+                        "{}.{}: documented as `{}` but the configuration fills in {value}; document it as ParamDoc::FROM_CONFIG",
+                        doc.kind, param.name, param.default
+                    )),
+                    (None, true) => problems.push(format!(
+                        "{}.{}: documented as the configuration's default, but the configuration has none",
+                        doc.kind, param.name
+                    )),
+                    _ => {}
+                }
+            }
+            for name in table.keys() {
+                if !doc.params.iter().any(|param| param.name == name) {
+                    problems.push(format!("{}.{name}: has a default but no documentation", doc.kind));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    }
 }
