@@ -5,6 +5,7 @@ mod aurora;
 mod cli;
 mod common;
 mod faults;
+mod layers;
 mod malformed;
 mod rds;
 mod rds_runs;

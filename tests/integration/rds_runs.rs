@@ -3,15 +3,13 @@
 //! read routing, and refusals by a recovered old primary.
 
 use stratus::engine::StreamKey;
-use stratus::experiment::{RunOptions, run};
 use stratus::scenario::Scenario;
+
+use crate::common;
 
 /// Runs a scenario and returns (metric → mean) of its first point.
 fn run_scenario(toml: &str) -> Vec<(String, f64)> {
-    let scenario =
-        Scenario::from_source("unit.toml", toml, std::path::Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    let results = run(&scenario, &RunOptions { threads: Some(1), progress: false }).unwrap();
-    results.points[0].metrics.iter().map(|m| (m.name.clone(), m.mean)).collect()
+    common::run("unit.toml", toml).points[0].metrics.iter().map(|m| (m.name.clone(), m.mean)).collect()
 }
 
 fn metric(metrics: &[(String, f64)], name: &str) -> f64 {
