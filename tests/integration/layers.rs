@@ -7,7 +7,8 @@
 use std::path::Path;
 
 /// The layers, lowest first.
-const LAYERS: &[&str] = &["engine", "units", "metrics", "model", "blocks", "services", "scenario", "experiment", "report"];
+const LAYERS: &[&str] =
+    &["engine", "units", "metrics", "model", "blocks", "services", "scenario", "experiment", "report"];
 
 fn layer_of(path: &Path, src: &Path) -> Option<usize> {
     let relative = path.strip_prefix(src).ok()?;
