@@ -12,6 +12,8 @@
 //! records already sent to a usable segment and still in flight (they will land unless the
 //! segment fails first).
 
+use crate::blocks::health::Health;
+
 /// Copies of each protection group: 6 (V17 §2).
 pub const SEGMENTS_PER_GROUP: usize = 6;
 /// AZs holding a volume's copies: 3, two segments in each (V17 §2).
@@ -27,8 +29,8 @@ pub const READ_QUORUM: u8 = 3;
 pub struct Segment {
     /// The AZ it sits in.
     pub az: u16,
-    /// Crash faults active on it (overlapping faults nest).
-    pub crash_depth: u16,
+    /// Its active crash faults (overlapping faults nest) and slow factor.
+    pub health: Health,
     /// A crashed segment was rebuilt elsewhere (repair) while its fault still runs.
     pub replaced: bool,
     /// Bumped whenever the segment is destroyed, so a pending repair of an earlier loss is
@@ -38,8 +40,6 @@ pub struct Segment {
     pub held: u64,
     /// Highest LSN persisted or in flight to it.
     pub receiving: u64,
-    /// Service-time multiplier (slow faults); 1 is normal.
-    pub slow: f64,
     /// Reads avoid it until then (it missed a read hedge), in nanoseconds of simulated time.
     pub suspect_until: u64,
     /// Usable by the writer: not destroyed, its AZ up and reachable from the writer's AZ.
@@ -50,12 +50,11 @@ impl Segment {
     fn new(az: u16) -> Self {
         Segment {
             az,
-            crash_depth: 0,
+            health: Health::default(),
             replaced: false,
             epoch: 0,
             held: 0,
             receiving: 0,
-            slow: 1.0,
             suspect_until: 0,
             available: true,
         }
@@ -64,7 +63,7 @@ impl Segment {
     /// True while its copy is gone: crashed and not yet rebuilt.
     #[inline]
     pub fn destroyed(&self) -> bool {
-        self.crash_depth > 0 && !self.replaced
+        self.health.is_crashed() && !self.replaced
     }
 }
 
@@ -208,7 +207,7 @@ impl Storage {
     /// first time since the last commit (a data-loss event).
     pub fn destroy(&mut self, s: usize) -> bool {
         let segment = &mut self.segments[s];
-        segment.crash_depth += 1;
+        segment.health.crash(true);
         segment.replaced = false;
         segment.epoch = segment.epoch.wrapping_add(1);
         segment.held = 0;
@@ -219,6 +218,15 @@ impl Storage {
             return true;
         }
         false
+    }
+
+    /// A crash fault on segment `s` ended; when the last one ends, the segment no longer
+    /// counts as rebuilt elsewhere (it is simply back).
+    pub fn crash_ended(&mut self, s: usize) {
+        let segment = &mut self.segments[s];
+        if !segment.health.crash(false) {
+            segment.replaced = false;
+        }
     }
 
     /// The segment of group `pg` a reader in `reader_az` should try next for a record at
