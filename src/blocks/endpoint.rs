@@ -44,6 +44,18 @@ impl<T: Copy> EndpointHistory<T> {
             .1
     }
 
+    /// Answers kept (1 until the first switch).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Never true: a name always has an answer (for clippy's `len` rule).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The name answers `answer` from `now` on.
     pub fn switch(&mut self, now: SimTime, answer: T) {
         self.entries.push_back((now, answer));
