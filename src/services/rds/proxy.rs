@@ -66,9 +66,6 @@ pub enum Next {
     Expired(Request),
 }
 
-/// Generations are compared on their low 40 bits (they travel packed in a message).
-pub const GENERATION_MASK: u64 = (1 << 40) - 1;
-
 /// The proxy's state.
 pub struct Proxy {
     /// AZ it runs in.
@@ -149,7 +146,7 @@ impl Proxy {
         slot.client = request.client;
         slot.token = request.token;
         slot.arrived = request.arrived;
-        slot.generation = (slot.generation + 1) & GENERATION_MASK;
+        slot.generation += 1;
         slot.stage = Stage::ToDb;
         let mut rewritten = request;
         rewritten.client = me;
@@ -160,10 +157,11 @@ impl Proxy {
     fn slot_mut(&mut self, token: u64, generation: u64, stage: Stage) -> Option<&mut Slot> {
         self.slots
             .get_mut(usize::try_from(token).ok()?)
-            .filter(|slot| slot.stage == stage && slot.generation == generation & GENERATION_MASK)
+            .filter(|slot| slot.stage == stage && slot.generation == generation)
     }
 
-    /// The generation of the connection a request in the database holds.
+    /// The generation of the connection a request in the database holds (`u64::MAX`, never a
+    /// connection's, if there is no such connection).
     pub fn generation(&self, token: u64) -> u64 {
         self.slots.get(token as usize).map(|slot| slot.generation).unwrap_or(u64::MAX)
     }
@@ -197,7 +195,7 @@ impl Proxy {
         let held = self
             .slots
             .get(token as usize)
-            .is_some_and(|slot| slot.stage != Stage::Free && slot.generation == generation & GENERATION_MASK);
+            .is_some_and(|slot| slot.stage != Stage::Free && slot.generation == generation);
         if held {
             self.release(token);
         }

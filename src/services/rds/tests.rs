@@ -1,7 +1,10 @@
-//! Unit tests of the RDS model: parameter checks and defaults, instance naming, DNS history.
+//! Unit tests of the RDS model: parameter checks and defaults, instance naming, DNS history,
+//! the typed protocol.
 //! Runs of the state machine through whole scenarios are in `tests/integration/rds_runs.rs`.
 
+use super::protocol::{status_of_tag, status_tag};
 use super::*;
+use crate::model::Status;
 use crate::model::dist::Dist;
 
 fn azs<'a>(names: &'a [&'a str]) -> impl Fn(&str) -> Option<u16> + 'a {
@@ -94,25 +97,41 @@ fn instances_start_with_primary_then_standbys_then_replicas() {
 }
 
 #[test]
-fn requests_resolved_before_a_switch_reach_the_old_address() {
+fn dns_history_answers_as_sixteen_remembered_switches() {
     let mut rds = Rds::new("db", plan_of("", 3).unwrap());
     let t = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
-    rds.dns_history.push_back((t(10), 0));
-    rds.address_owner = 1;
-    rds.dns_history.push_back((t(20), 1));
-    rds.address_owner = 0;
-    assert_eq!(rds.owner_at(t(5)), 0, "resolved before both switches");
-    assert_eq!(rds.owner_at(t(15)), 1);
-    assert_eq!(rds.owner_at(t(20)), 0, "resolved at the switch: the new address");
-    assert_eq!(rds.owner_at(t(25)), 0);
+    assert_eq!(rds.dns.at(t(5)), 0, "the primary's address from the start");
+    for k in 1..=20 {
+        rds.dns.switch(t(10 * k), k as usize);
+    }
+    // The last 16 switches (5..=20) are remembered with the owner before each: a resolution
+    // older than all of them reaches the owner before switch 5.
+    assert_eq!(rds.dns.at(t(1)), 4);
+    assert_eq!(rds.dns.at(t(49)), 4);
+    assert_eq!(rds.dns.at(t(50)), 5, "resolved at the switch: the new address");
+    assert_eq!(rds.dns.at(t(205)), 20);
+    assert_eq!(rds.dns.current(), 20);
 }
 
 #[test]
-fn sequence_numbers_and_tags_share_a_word() {
-    let data = pack(0xAB_CDEF, 123_456_789_012);
-    assert_eq!(unpack(data), (0xAB_CDEF, 123_456_789_012));
-    assert_eq!(unpack(pack(TAG_MASK + 5, 1)).0, 4, "tags wrap at 24 bits");
-    for status in [Status::Ok, Status::Rejected, Status::Throttled, Status::Unavailable, Status::TimedOut] {
-        assert_eq!(status_from(status_code(status)), status);
+fn protocol_kinds_and_statuses_convert_checked() {
+    use crate::model::{InternalKind, TimerKind};
+    let statuses =
+        [Status::Ok, Status::Rejected, Status::Throttled, Status::Unavailable, Status::TimedOut, Status::Invalid];
+    for status in statuses {
+        assert_eq!(status_of_tag(status_tag(status)), Some(status));
     }
+    assert_eq!(status_of_tag(statuses.len() as u32), None, "a tag that names no status");
+    let timer = Timer::new(RdsTimer::ApplyDone, 3, 42).tagged(7);
+    assert_eq!((timer.kind_as::<RdsTimer>(), timer.slot, timer.data, timer.tag), (Some(RdsTimer::ApplyDone), 3, 42, 7));
+    let steps: Vec<RdsTimer> = (0..)
+        .map_while(RdsTimer::from_code)
+        .inspect(|kind| assert_eq!(RdsTimer::from_code(kind.code()), Some(*kind)))
+        .filter(|kind| kind.is_failover_step())
+        .collect();
+    assert_eq!(steps, [RdsTimer::Detected, RdsTimer::Promoted, RdsTimer::DnsSwitched, RdsTimer::Replaced]);
+    assert_eq!(RdsTimer::from_code(RdsTimer::Resynced.code() + 1), None, "an unknown timer kind");
+    let reply = Internal::new(RdsInternal::ProxyReply, 1, PROXY_ENDPOINT, 9, protocol::PLACEHOLDER);
+    assert_eq!(reply.kind_as::<RdsInternal>(), Some(RdsInternal::ProxyReply));
+    assert_eq!(RdsInternal::from_code(RdsInternal::ProxyReply.code() + 1), None, "an unknown message kind");
 }
