@@ -174,7 +174,7 @@ impl Reply {
 }
 
 /// A timer a component set for itself; the meaning of the fields is the component's own.
-/// Build one with [`Timer::new`] from the component's typed kind (see [`message_kinds!`]).
+/// Build one with [`Timer::new`] from the component's typed kind (see [`message_kinds!`](crate::message_kinds)).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Timer {
     /// Which kind of timer, in the component's own numbering.
@@ -248,7 +248,7 @@ impl Internal {
     }
 }
 
-/// A component's timer kinds: a `#[repr(u32)]` enum declared with [`message_kinds!`]. Timers
+/// A component's timer kinds: a `#[repr(u32)]` enum declared with [`message_kinds!`](crate::message_kinds). Timers
 /// take and give back only such kinds, so an internal-message kind cannot be set as a timer.
 pub trait TimerKind: Copy {
     /// The number carried in [`Timer::kind`].
@@ -258,7 +258,7 @@ pub trait TimerKind: Copy {
 }
 
 /// A component's internal-message kinds: a `#[repr(u32)]` enum declared with
-/// [`message_kinds!`].
+/// [`message_kinds!`](crate::message_kinds).
 pub trait InternalKind: Copy {
     /// The number carried in [`Internal::kind`].
     fn code(self) -> u32;

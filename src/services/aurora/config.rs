@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::storage::STORAGE_AZS;
 use crate::blocks::station::MAX_SERVERS;
 use crate::engine::SimDuration;
+use crate::model::SpecError;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
-use crate::model::SpecError;
 use crate::units::{ByteSize, Duration};
 
 /// Most replicas in a cluster: 15 (AUG; shared/MODELS.md "Aurora": "Up to 15 replicas").
@@ -233,7 +233,6 @@ impl Default for AuroraConfig {
         }
     }
 }
-
 
 /// Checked parameters.
 #[derive(Clone, Debug)]

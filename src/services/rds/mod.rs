@@ -69,6 +69,7 @@
 //! `faults` faults and the network endpoint; `metrics` what is measured and reported.
 
 mod config;
+mod doc;
 mod failover;
 mod faults;
 mod metrics;
@@ -88,9 +89,10 @@ use rustc_hash::FxHashMap;
 pub use config::{
     CLUSTER_DETECTION_SECS, CLUSTER_DNS_SECS, CLUSTER_PROMOTION_SECS, DEFAULT_APPLY_SECS, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PROXY_BORROW_TIMEOUT, DEFAULT_READ_SERVICE_SECS, DEFAULT_STANDBY_APPLY_SECS, DEFAULT_WORKERS,
-    DEFAULT_WRITE_SERVICE_SECS, Deployment, INSTANCE_FAILOVER_PHASE_SECS, MAX_REPLICAS, RDS_DOC, REPLACEMENT_SECS,
+    DEFAULT_WRITE_SERVICE_SECS, Deployment, INSTANCE_FAILOVER_PHASE_SECS, MAX_REPLICAS, REPLACEMENT_SECS,
     REPLICA_PROMOTION_SECS, RESYNC_SECS, RdsConfig, RdsPlan, ReadRouting, uniform,
 };
+pub use doc::RDS_DOC;
 pub use proxy::Proxy;
 pub use seq::SeqTracker;
 
