@@ -412,8 +412,12 @@ impl<U: Copy> Caller<U> {
             attempt: 1,
             resolved_at: now,
         };
-        let slot = self.calls.insert(Call { request, timeout: None, host, user });
-        self.calls.get_mut(slot).expect("just inserted").request.token = u64::from(slot);
+        let slot = self.calls.insert_with(|slot| Call {
+            request: Request { token: u64::from(slot), ..request },
+            timeout: None,
+            host,
+            user,
+        });
         self.attempt(slot, ctx);
         slot
     }
@@ -433,21 +437,20 @@ impl<U: Copy> Caller<U> {
         ctx.send(self.target, Message::Request(request));
     }
 
-    /// True if `slot` still waits for attempt `attempt` (of request `id`, if given).
-    fn current(&self, slot: u32, id: Option<u64>, attempt: u16) -> bool {
-        self.calls
-            .get(slot)
-            .is_some_and(|call| call.request.attempt == attempt && id.is_none_or(|id| id == call.request.id))
+    /// True if `slot` still waits for attempt `attempt`.
+    fn current(&self, slot: u32, attempt: u16) -> bool {
+        self.calls.get(slot).is_some_and(|call| call.request.attempt == attempt)
     }
 
     /// A reply arrived. Returns the call's outcome if this ends it; None for a late reply to
     /// an attempt already given up on, or a failure that will be retried.
     pub fn on_reply(&mut self, reply: Reply, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
         let slot = reply.request.token as u32;
-        if !self.current(slot, Some(reply.request.id), reply.request.attempt) {
+        let call = self.calls.get_mut(slot)?;
+        if call.request.attempt != reply.request.attempt || call.request.id != reply.request.id {
             return None; // A late reply to an attempt already timed out or retried.
         }
-        if let Some(timer) = self.calls.get_mut(slot).and_then(|call| call.timeout.take()) {
+        if let Some(timer) = call.timeout.take() {
             ctx.cancel(timer);
         }
         if reply.status == Status::Ok {
@@ -460,16 +463,12 @@ impl<U: Copy> Caller<U> {
 
     /// One of this caller's timeout timers fired (the owner's `timeout_kind`).
     pub fn on_timeout(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
-        if self.current(timer.slot, None, timer.data as u16) {
-            self.failed(timer.slot, Status::TimedOut, ctx)
-        } else {
-            None
-        }
+        if self.current(timer.slot, timer.data as u16) { self.failed(timer.slot, Status::TimedOut, ctx) } else { None }
     }
 
     /// One of this caller's retry timers fired (the owner's `retry_kind`): send the attempt.
     pub fn on_retry(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
-        if self.current(timer.slot, None, timer.data as u16) {
+        if self.current(timer.slot, timer.data as u16) {
             self.attempt(timer.slot, ctx);
         }
     }

@@ -37,6 +37,23 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Stores the item `make` builds from its slot (an item that names its own slot, in a
+    /// timer or a token) and returns the slot.
+    #[inline]
+    pub fn insert_with(&mut self, make: impl FnOnce(u32) -> T) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.items[slot as usize] = Some(make(slot));
+                slot
+            }
+            None => {
+                let slot = self.items.len() as u32;
+                self.items.push(Some(make(slot)));
+                slot
+            }
+        }
+    }
+
     /// The slot the next [`insert`](Self::insert) will use (so an item can name its own slot,
     /// in a timer, before it is stored).
     #[inline]
@@ -125,6 +142,9 @@ mod tests {
         assert_eq!(slab.remove(2), None, "a freed slot holds nothing");
         assert_eq!(slab.len(), 1);
         assert_eq!(slab.next_slot(), 2);
+        let mut probe = slab.clone();
+        assert_eq!(probe.insert_with(|slot| char::from(b'0' + slot as u8)), 2);
+        assert_eq!(probe.get(2), Some(&'2'), "the item is built from its own slot");
         assert_eq!(slab.insert('d'), 2, "last freed first");
         assert_eq!(slab.insert('e'), 0);
         assert_eq!(slab.insert('f'), 3, "then a fresh slot");

@@ -145,9 +145,8 @@ impl ServerPool {
         }
         // The server is the slot the request takes: the slab hands out the last freed server,
         // or the lowest never used, and its number names the departure timer.
-        let server = self.in_service.next_slot();
-        let timer = ctx.timer(service, Timer { kind: self.timer_kind, slot: server, data: self.pool_index, tag: 0 });
-        self.in_service.insert((request, timer));
+        let (kind, data) = (self.timer_kind, self.pool_index);
+        self.in_service.insert_with(|server| (request, ctx.timer(service, Timer { kind, slot: server, data, tag: 0 })));
     }
 
     /// A request arrives (its `arrived` time is set to now).
