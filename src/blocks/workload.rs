@@ -334,6 +334,7 @@ impl Workload {
 
 impl Component for Workload {
     fn start(&mut self, ctx: &mut Ctx<'_>) {
+        self.caller.start(ctx.rng);
         match &self.mode {
             Mode::Open(_) => self.schedule_arrival(ctx),
             Mode::Closed { clients, think } => {
