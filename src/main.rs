@@ -117,8 +117,9 @@ fn run(command: Command) -> Result<(), CliError> {
             }
             let scenario = Scenario::load(&file, &overrides(&set, replications, seed))?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
-            let runs: u64 = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).sum();
-            eprintln!("stratus: {} — {} point(s) × replications = {runs} runs", scenario.name, scenario.points.len());
+            // Refuse a folder we may not replace before simulating, not after.
+            report::check_output_folder(&out)?;
+            eprintln!("stratus: {} — {}", scenario.name, run_count(&scenario));
             let started = Instant::now();
             let options = RunOptions { threads, progress: !no_progress && std::io::stderr().is_terminal() };
             let results = experiment::run(&scenario, &options)?;
@@ -130,7 +131,11 @@ fn run(command: Command) -> Result<(), CliError> {
                 results.total_events as f64 / elapsed.max(1e-9) / 1e6,
                 out.display()
             );
-            print_stdout(&headline(&results))
+            let (text, warnings) = report::console::headline(&results);
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            print_stdout(&text)
         }
         Command::Check { file, set } => {
             let scenario = Scenario::load(&file, &overrides(&set, None, None))?;
@@ -178,38 +183,18 @@ fn describe(doc: &stratus::model::KindDoc) -> String {
     out
 }
 
-/// A few lines on stdout so the user sees the answer without opening a file: the clients'
-/// end-to-end latencies (`<workload>.latency`) at each point, or every latency if there are
-/// none; the rest is in summary.csv.
-fn headline(results: &experiment::ExperimentResults) -> String {
-    let mut text = String::new();
-    for point in &results.points {
-        let label = if results.sweep_params.is_empty() {
-            String::new()
-        } else {
-            let pairs: Vec<String> =
-                results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
-            format!(" [{}]", pairs.join(", "))
-        };
-        let latencies: Vec<_> = point.metrics.iter().filter(|m| m.percentiles.is_some()).collect();
-        let end_to_end: Vec<_> = latencies.iter().filter(|m| m.name.ends_with(".latency")).collect();
-        let shown = if end_to_end.is_empty() { latencies.iter().collect() } else { end_to_end };
-        for metric in shown {
-            let p = metric.percentiles.expect("filtered");
-            text.push_str(&format!(
-                "point {}{label}  {:<24} mean {} ms (95% CI {} .. {})  p50 {}  p99 {}  p99.9 {}\n",
-                point.index,
-                metric.name,
-                report::number(metric.mean),
-                report::number(metric.ci95_low),
-                report::number(metric.ci95_high),
-                report::number(p.p50),
-                report::number(p.p99),
-                report::number(p.p999),
-            ));
+/// "4 points × 3 replications = 12 runs" (or the total where points differ).
+fn run_count(scenario: &Scenario) -> String {
+    let points = scenario.points.len();
+    let replications: Vec<u64> = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).collect();
+    let runs: u64 = replications.iter().sum();
+    let plural = |n: u64, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    match replications.first() {
+        Some(&first) if replications.iter().all(|&r| r == first) => {
+            format!("{} × {} = {}", plural(points as u64, "point"), plural(first, "replication"), plural(runs, "run"))
         }
+        _ => format!("{} = {}", plural(points as u64, "point"), plural(runs, "run")),
     }
-    text
 }
 
 fn main() -> ExitCode {

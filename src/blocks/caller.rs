@@ -674,7 +674,7 @@ mod tests {
                     if resolved >= switch {
                         return (now - switch).as_secs_f64();
                     }
-                    now = now + step;
+                    now += step;
                 }
             })
             .collect();

@@ -11,7 +11,7 @@ use crate::engine::StreamKey;
 use crate::metrics::{Metric, MetricValue, Unit};
 use crate::model::world::{FaultWindow, RunOutput, TimeSeries};
 use crate::scenario::Scenario;
-use stats::estimate;
+use stats::estimate_within;
 
 /// How to run an experiment.
 #[derive(Clone, Debug, Default)]
@@ -227,7 +227,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
 }
 
 fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
-    let ms = |nanos: u64| nanos as f64 / 1e6;
+    // Zero latencies are held as 1 ns (HDR cannot hold 0): report them as 0.
+    let ms = |nanos: u64| if nanos <= 1 { 0.0 } else { nanos as f64 / 1e6 };
     Percentiles {
         p50: ms(histogram.value_at_quantile(0.5)),
         p90: ms(histogram.value_at_quantile(0.9)),
@@ -246,7 +247,7 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
             .iter()
             .map(|run| run.metrics.metrics.get(position).map(Metric::replication_value).unwrap_or(f64::NAN))
             .collect();
-        let estimate = estimate(&values);
+        let estimate = estimate_within(&values, metric.unit.bounds());
         let (percentiles, count) = match &metric.value {
             MetricValue::Latency { .. } => {
                 let mut merged: Option<Histogram<u64>> = None;

@@ -53,8 +53,36 @@ pub fn estimate(values: &[f64]) -> Estimate {
     Estimate { n, mean, low: mean - half, high: mean + half }
 }
 
+/// [`estimate`], its interval intersected with the range `[low, high]` the metric can take
+/// (a fraction's [0, 1], a count's [0, ∞)): the Student-t interval is symmetric, and for a
+/// bounded metric near its bound (a success ratio near 1, a rare error count near 0) it would
+/// reach past what is possible. The truncated interval keeps the possible part.
+pub fn estimate_within(values: &[f64], (low, high): (f64, f64)) -> Estimate {
+    let mut estimate = estimate(values);
+    if estimate.low.is_finite() {
+        estimate.low = estimate.low.clamp(low, high);
+        estimate.high = estimate.high.clamp(low, high);
+    }
+    estimate
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bounded_intervals_stay_inside_their_range() {
+        // Success ratios near 1: the t interval of these five reaches above 1.
+        let ratios = [1.0, 1.0, 0.98, 1.0, 1.0];
+        assert!(estimate(&ratios).high > 1.0);
+        let bounded = estimate_within(&ratios, (0.0, 1.0));
+        assert_eq!(bounded.high, 1.0);
+        assert!(bounded.low > 0.97 && bounded.low < 0.996);
+        // A rare error count: one replication in five saw 50.
+        let errors = [0.0, 0.0, 50.0, 0.0, 0.0];
+        assert!(estimate(&errors).low < 0.0);
+        assert_eq!(estimate_within(&errors, (0.0, f64::INFINITY)).low, 0.0);
+        assert!(estimate_within(&[0.5], (0.0, 1.0)).low.is_nan(), "one value: no interval");
+    }
+
     use super::*;
 
     #[test]

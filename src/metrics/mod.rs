@@ -35,14 +35,16 @@ impl LatencyHistogram {
     /// Records one latency.
     #[inline]
     pub fn record(&mut self, latency: SimDuration) {
-        // HDR cannot hold 0; a zero latency is counted as 1 ns.
-        let nanos = latency.as_nanos().max(1);
+        // HDR cannot hold 0: a zero latency goes into the histogram as 1 ns (percentiles of
+        // 1 ns are reported as 0), and into the sum as what it is, so the mean is exact.
+        let exact = latency.as_nanos();
+        let nanos = exact.max(1);
         // Auto-resizing: recording grows the range instead of failing (saturating_record would
         // clamp to the current range, which starts tiny).
         if self.histogram.record(nanos).is_err() {
             self.histogram.saturating_record(nanos);
         }
-        self.sum_nanos += u128::from(nanos);
+        self.sum_nanos += u128::from(exact);
     }
 
     /// Number of values recorded.
@@ -224,6 +226,15 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// The range a metric in this unit can take: fractions lie in [0, 1], every other
+    /// quantity stratus reports (latencies, counts, rates, durations) is non-negative.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Unit::Fraction => (0.0, 1.0),
+            _ => (0.0, f64::INFINITY),
+        }
+    }
+
     /// The unit as written in `summary.csv`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 //! interrupted run never damages results already on disk.
 
 pub mod charts;
+pub mod console;
 pub mod html;
 
 use std::io::Write;
@@ -234,6 +235,30 @@ fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> R
     Ok(written)
 }
 
+/// Checks that `dir` may be replaced by a run's results: it does not exist, or it holds only
+/// what stratus writes (notes or notebooks a user keeps beside the results are never deleted).
+/// Call it before simulating, so a refusal costs no simulation time; [`write_all`] checks again.
+pub fn check_output_folder(dir: &Path) -> Result<(), ReportError> {
+    let refuse =
+        |message: &str| ReportError::Io { path: dir.to_path_buf(), source: std::io::Error::other(message.to_string()) };
+    if dir.file_name().is_none() {
+        return Err(refuse("the output folder needs a name (not `.` or `/`)"));
+    }
+    if dir.exists() {
+        let entries = std::fs::read_dir(dir).map_err(io_error(dir))?;
+        for entry in entries {
+            let name = entry.map_err(io_error(dir))?.file_name();
+            if !OUTPUT_ENTRIES.iter().any(|known| name == *known) {
+                return Err(refuse(&format!(
+                    "it holds `{}`, which stratus did not write; move it away or choose another --out",
+                    name.to_string_lossy()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes every output of `results` into `dir`; returns the files written.
 ///
 /// Everything is first written into a staging folder beside `dir`, which then replaces `dir`
@@ -248,20 +273,7 @@ pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    if dir.exists() {
-        // Only a folder holding nothing but what stratus writes is replaced: notes or
-        // notebooks a user keeps beside the results are never deleted.
-        let entries = std::fs::read_dir(dir).map_err(io_error(dir))?;
-        for entry in entries {
-            let name = entry.map_err(io_error(dir))?.file_name();
-            if !OUTPUT_ENTRIES.iter().any(|known| name == *known) {
-                return Err(refuse(&format!(
-                    "it holds `{}`, which stratus did not write; move it away or choose another --out",
-                    name.to_string_lossy()
-                )));
-            }
-        }
-    }
+    check_output_folder(dir)?;
     std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
     let tag = format!("{}-{}", name.to_string_lossy(), std::process::id());
     let staging = parent.join(format!(".{tag}.staging"));

@@ -667,5 +667,52 @@ fn a_rerun_never_deletes_files_the_user_put_in_the_results_folder() {
     let outcome = run_quickstart(&out);
     assert_eq!(outcome.code, Some(1), "{}", outcome.describe());
     assert!(outcome.stderr.contains("notes.md"), "the message names the file: {}", outcome.describe());
+    assert!(!outcome.stderr.contains("events in"), "refused before simulating anything: {}", outcome.describe());
     assert_eq!(snapshot(&out), before, "the folder, the note included, is untouched");
+}
+
+/// A run in which most requests fail: the console leads with the failures (success ratio,
+/// errors by cause, longest outage) before the latency, warns about the workload, and no
+/// interval in summary.csv leaves its metric's range (fractions in [0, 1], all else ≥ 0).
+#[test]
+fn a_failing_run_says_so_first_and_its_intervals_stay_in_range() {
+    let dir = TempDir::new("failing");
+    // The station crashes for 2 of the 4 minutes; clients time out after 2 s, retry twice.
+    let path = small_scenario(
+        &dir,
+        "failing.toml",
+        "client = { timeout = \"2s\", max_attempts = 2, backoff = \"100ms\" }\n\n\
+         [[fault]]\naction = \"crash\"\ntarget = \"app\"\nat = \"1m\"\nduration = \"2m\"\n",
+    );
+    let out = dir.join("out");
+    let outcome = stratus([
+        OsStr::new("run"),
+        path.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+        OsStr::new("--no-progress"),
+    ])
+    .success();
+    let users: Vec<&str> = outcome.stdout.lines().filter(|line| line.trim_start().starts_with("users")).collect();
+    assert_eq!(users.len(), 1, "{}", outcome.describe());
+    assert!(
+        users[0].contains("success") && users[0].contains("errors") && users[0].contains("timeout"),
+        "{}",
+        outcome.describe()
+    );
+    assert!(users[0].contains("longest outage"), "{}", outcome.describe());
+    let latency = outcome.stdout.lines().position(|line| line.contains("latency mean")).expect("a latency line");
+    let status = outcome.stdout.lines().position(|line| line.contains("success")).expect("a status line");
+    assert!(status < latency, "failures first: {}", outcome.describe());
+    assert!(outcome.stderr.contains("warning:") && outcome.stderr.contains("`users`"), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("1 point × 3 replications = 3 runs"), "{}", outcome.describe());
+    let (_, rows) = read_csv(&out.join("summary.csv"));
+    for row in &rows {
+        let (low, high) = (row["ci95_low"].parse::<f64>(), row["ci95_high"].parse::<f64>());
+        let (Ok(low), Ok(high)) = (low, high) else { continue };
+        assert!(low >= 0.0, "{row:?}");
+        if row["unit"] == "fraction" {
+            assert!(high <= 1.0, "{row:?}");
+        }
+    }
 }

@@ -1,0 +1,152 @@
+//! What a run prints on the console: per sweep point and workload, the success ratio, the
+//! errors by cause and the longest outage the clients saw — first, when anything failed — then
+//! the end-to-end latency of the successful requests; and warnings for workloads whose success
+//! ratio is below [`SUCCESS_WARNING`]. Numbers carry 4 significant digits (summary.csv keeps
+//! full precision); an interval that one replication cannot give reads "n/a".
+
+use std::fmt::Write as _;
+
+use crate::experiment::{ExperimentResults, MetricSummary, PointResult};
+
+/// A workload whose success ratio is below this is warned about: 99%.
+pub const SUCCESS_WARNING: f64 = 0.99;
+
+/// `value` with `digits` significant digits, without exponent for everyday magnitudes; "-"
+/// for a value that is not a number (nothing was measured).
+pub fn significant(value: f64, digits: usize) -> String {
+    if !value.is_finite() {
+        return "-".into();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    if !(-4..=9).contains(&magnitude) {
+        return format!("{value:.prec$e}", prec = digits.saturating_sub(1));
+    }
+    let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
+/// "(95% CI a .. b)", or "(95% CI n/a)" when there is no interval (one replication).
+fn interval(metric: &MetricSummary, scale: f64, suffix: &str) -> String {
+    if metric.ci95_low == metric.ci95_high && metric.ci95_low == metric.mean {
+        // Every replication gave the same value (a success ratio of exactly 1, say).
+        format!("(all {} replications)", metric.replications)
+    } else if metric.ci95_low.is_finite() && metric.ci95_high.is_finite() {
+        format!(
+            "(95% CI {}{suffix} .. {}{suffix})",
+            significant(metric.ci95_low * scale, 4),
+            significant(metric.ci95_high * scale, 4)
+        )
+    } else {
+        "(95% CI n/a: 1 replication)".into()
+    }
+}
+
+/// The workloads of a point: the names with a `<name>.success_ratio` metric, in order.
+fn workloads(point: &PointResult) -> Vec<&str> {
+    point.metrics.iter().filter_map(|m| m.name.strip_suffix(".success_ratio")).collect()
+}
+
+fn latency_line(metric: &MetricSummary) -> String {
+    let mut line = format!("latency mean {} ms {}", significant(metric.mean, 4), interval(metric, 1.0, ""));
+    if let Some(p) = metric.percentiles {
+        let _ = write!(
+            line,
+            "  p50 {}  p99 {}  p99.9 {} ms",
+            significant(p.p50, 4),
+            significant(p.p99, 4),
+            significant(p.p999, 4)
+        );
+    }
+    line
+}
+
+/// The console lines of `results` and the warnings to print beside them.
+pub fn headline(results: &ExperimentResults) -> (String, Vec<String>) {
+    let mut text = String::new();
+    let mut warnings = Vec::new();
+    for point in &results.points {
+        let label = if results.sweep_params.is_empty() {
+            String::new()
+        } else {
+            let pairs: Vec<String> =
+                results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
+            format!(" [{}]", pairs.join(", "))
+        };
+        let names = workloads(point);
+        if names.is_empty() {
+            // No workload: every latency the components measured.
+            for metric in point.metrics.iter().filter(|m| m.percentiles.is_some()) {
+                let _ = writeln!(text, "point {}{label}  {:<24} {}", point.index, metric.name, latency_line(metric));
+            }
+            continue;
+        }
+        let _ = writeln!(text, "point {}{label}", point.index);
+        for name in names {
+            let get = |quantity: &str| point.metric(&format!("{name}.{quantity}"));
+            let mean = |quantity: &str| get(quantity).map(|m| m.mean).unwrap_or(f64::NAN);
+            let ratio = mean("success_ratio");
+            let errors = mean("errors");
+            let mut status = String::new();
+            if let Some(success) = get("success_ratio") {
+                let _ = write!(
+                    status,
+                    "success {}% {}",
+                    significant(success.mean * 100.0, 4),
+                    interval(success, 100.0, "%")
+                );
+            }
+            if errors > 0.0 {
+                let causes: Vec<String> = ["timeout", "unavailable", "throttled", "rejected"]
+                    .iter()
+                    .filter_map(|cause| {
+                        let n = mean(&format!("errors.{cause}"));
+                        (n > 0.0).then(|| format!("{cause} {}", significant(n, 4)))
+                    })
+                    .collect();
+                let _ = write!(status, "  errors {}", significant(errors, 4));
+                if !causes.is_empty() {
+                    let _ = write!(status, " ({})", causes.join(", "));
+                }
+            }
+            let longest = mean("longest_outage");
+            if longest > 0.0 {
+                let _ = write!(status, "  longest outage {} s", significant(longest, 4));
+            }
+            let latency = get("latency").map(latency_line).unwrap_or_else(|| "latency: no successful request".into());
+            // Failures first when there are any, so they are read before the latency.
+            let failed = errors > 0.0 || ratio < 1.0;
+            let (first, second) = if failed { (status, latency) } else { (latency, status) };
+            let _ = writeln!(text, "  {name:<12} {first}\n  {:<12} {second}", "");
+            if ratio < SUCCESS_WARNING {
+                warnings.push(format!(
+                    "point {}{label}: only {}% of `{name}`'s requests succeeded (below {}%); its latency is that of the successful ones",
+                    point.index,
+                    significant(ratio * 100.0, 4),
+                    SUCCESS_WARNING * 100.0
+                ));
+            }
+        }
+    }
+    (text, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_significant_digits() {
+        assert_eq!(significant(2495.80129, 4), "2496");
+        assert_eq!(significant(2.4958, 4), "2.496");
+        assert_eq!(significant(0.001234567, 4), "0.001235");
+        assert_eq!(significant(99.95, 4), "99.95");
+        assert_eq!(significant(100.0, 4), "100");
+        assert_eq!(significant(0.0, 4), "0");
+        assert_eq!(significant(f64::NAN, 4), "-");
+        assert_eq!(significant(1.5e-7, 4), "1.500e-7");
+    }
+}
