@@ -18,6 +18,7 @@
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::outage::Outages;
 use super::slab::Slab;
 use crate::engine::{EventId, SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::Counter;
@@ -162,8 +163,10 @@ pub const CLIENT_DOC: KindDoc = KindDoc {
         "<workload>.retries (requests): attempts after the first",
         "<workload>.errors.<cause> (requests): requests that failed after their last attempt, by cause (timeout, unavailable, throttled, rejected)",
         "<workload>.success_ratio (fraction): successful / finished requests",
-        "<workload>.downtime (s): total length of gaps between successes longer than outage_gap",
+        "<workload>.downtime (s): total length of outages: gaps between successes, longer than outage_gap, in which an attempt failed (a quiet gap at low load is no outage)",
         "<workload>.outages (events): number of such gaps",
+        "<workload>.read_longest_outage, .write_longest_outage (s): the longest outage of reads and of writes alone (workloads with both)",
+        "<workload>.worst_host_outage (s): the longest outage one client host saw (workloads with several hosts)",
         "<workload>.longest_outage (s): the longest such gap",
     ],
 };
@@ -360,6 +363,8 @@ pub struct Caller<U: Copy> {
     pub retries: Counter,
     /// Calls that failed after their last attempt.
     pub failures: Failures,
+    /// Outages as the calling hosts saw them.
+    pub outages: Outages,
 }
 
 impl<U: Copy> Caller<U> {
@@ -377,6 +382,7 @@ impl<U: Copy> Caller<U> {
     ) -> Self {
         Caller {
             dns: vec![DnsCache::default(); policy.hosts as usize],
+            outages: Outages::new(policy.hosts, policy.outage_gap),
             policy,
             target,
             timeout_kind: timeout_kind.code(),
@@ -477,6 +483,7 @@ impl<U: Copy> Caller<U> {
         }
         if reply.status == Status::Ok {
             let call = self.calls.remove(slot)?;
+            self.outages.success(call.request.op.is_read(), call.host, ctx.now());
             Some(CallOutcome::Succeeded { reply, user: call.user })
         } else {
             self.failed(slot, reply.status, ctx)
@@ -500,6 +507,7 @@ impl<U: Copy> Caller<U> {
     fn failed(&mut self, slot: u32, status: Status, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
         let call = self.calls.get_mut(slot)?;
         call.timeout = None;
+        self.outages.failure(call.request.op.is_read(), call.host);
         let attempt = call.request.attempt;
         if attempt < self.policy.max_attempts && status != Status::Invalid {
             call.request.attempt += 1;

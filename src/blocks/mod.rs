@@ -8,6 +8,7 @@
 //!   [`arrivals`] processes;
 //! - [`health`]: crash depth and nested slow factors per instance, role → instance bindings;
 //! - [`endpoint`]: what a DNS name answered from when (failover switches);
+//! - [`outage`]: outages as clients see them, overall, by operation and by host;
 //! - [`slab`]: slots with a free list, for per-request state named by timers;
 //! - [`token_bucket`]: the one rate limiter (shard limits, API rates, concurrency).
 
@@ -15,6 +16,7 @@ pub mod arrivals;
 pub mod caller;
 pub mod endpoint;
 pub mod health;
+pub mod outage;
 pub mod slab;
 pub mod station;
 pub mod token_bucket;

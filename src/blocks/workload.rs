@@ -137,41 +137,6 @@ enum Mode {
     Closed { clients: u32, think: Dist },
 }
 
-/// Gaps between successful replies (outages as the client sees them).
-#[derive(Default)]
-struct OutageTracker {
-    last_success: Option<SimTime>,
-    downtime: SimDuration,
-    outages: u64,
-    longest: SimDuration,
-}
-
-impl OutageTracker {
-    fn success(&mut self, now: SimTime, threshold: SimDuration) {
-        if let Some(last) = self.last_success {
-            let gap = now - last;
-            if gap > threshold {
-                self.downtime += gap;
-                self.outages += 1;
-                self.longest = self.longest.max(gap);
-            }
-        }
-        self.last_success = Some(now);
-    }
-
-    /// Restarts the measurement at `now`, as if a success had just happened.
-    fn reset(&mut self, now: SimTime) {
-        *self = OutageTracker { last_success: Some(now), ..OutageTracker::default() };
-    }
-
-    /// Counts the gap still open at the end of the run.
-    fn close(&mut self, now: SimTime, threshold: SimDuration) {
-        let last = self.last_success;
-        self.success(now, threshold);
-        self.last_success = last;
-    }
-}
-
 /// A running workload.
 pub struct Workload {
     name: String,
@@ -190,7 +155,6 @@ pub struct Workload {
     interval_latency: IntervalMean,
     ok: Counter,
     sent: Counter,
-    outages: OutageTracker,
     measure_start: SimTime,
 }
 
@@ -271,7 +235,6 @@ impl Workload {
             interval_latency: IntervalMean::default(),
             ok: Counter::default(),
             sent: Counter::default(),
-            outages: OutageTracker::default(),
             measure_start: SimTime::ZERO,
         })
     }
@@ -320,7 +283,6 @@ impl Workload {
                 }
                 self.interval_latency.record(latency.as_millis_f64());
                 self.ok.incr();
-                self.outages.success(now, self.caller.policy().outage_gap);
                 user
             }
             CallOutcome::Failed { user, .. } => user,
@@ -380,7 +342,7 @@ impl Component for Workload {
         self.caller.failures.reset();
         self.caller.retries.reset();
         self.sent.reset();
-        self.outages.reset(now);
+        self.caller.outages.reset(now);
         self.measure_start = now;
     }
 
@@ -428,10 +390,17 @@ impl Component for Workload {
         let finished = self.ok.total() + self.caller.failures.total();
         let ratio = if finished > 0 { self.ok.total() as f64 / finished as f64 } else { f64::NAN };
         out.scalar(format!("{name}.success_ratio"), Unit::Fraction, ratio);
-        let outage_gap = self.caller.policy().outage_gap;
-        self.outages.close(now, outage_gap);
-        out.scalar(format!("{name}.downtime"), Unit::Seconds, self.outages.downtime.as_secs_f64());
-        out.scalar(format!("{name}.outages"), Unit::Events, self.outages.outages as f64);
-        out.scalar(format!("{name}.longest_outage"), Unit::Seconds, self.outages.longest.as_secs_f64());
+        let outages = &mut self.caller.outages;
+        outages.close(now);
+        out.scalar(format!("{name}.downtime"), Unit::Seconds, outages.all.downtime.as_secs_f64());
+        out.scalar(format!("{name}.outages"), Unit::Events, outages.all.outages as f64);
+        out.scalar(format!("{name}.longest_outage"), Unit::Seconds, outages.all.longest.as_secs_f64());
+        if self.write_fraction > 0.0 && self.write_fraction < 1.0 {
+            out.scalar(format!("{name}.read_longest_outage"), Unit::Seconds, outages.reads.longest.as_secs_f64());
+            out.scalar(format!("{name}.write_longest_outage"), Unit::Seconds, outages.writes.longest.as_secs_f64());
+        }
+        if outages.hosts.len() > 1 {
+            out.scalar(format!("{name}.worst_host_outage"), Unit::Seconds, outages.worst_host().as_secs_f64());
+        }
     }
 }

@@ -341,3 +341,81 @@ arrival = {{ process = "onoff", rate = 1e-9, on = "1ms", off = "1ms" }}
     ));
     assert_eq!(metric(&results, "users.sent").mean, 0.0);
 }
+
+/// Without faults there is no outage, at any load: an M/M/1 at 0.5 requests/s has gaps of many
+/// seconds between successes (P(gap > 5 s) = e^(−2.5) ≈ 8%), which are quiet, not outages; at
+/// 50 requests/s the gaps are short anyway. Both report zero downtime, with timeouts and
+/// retries on (so failures would be seen if there were any).
+#[test]
+fn no_faults_no_downtime_at_any_load() {
+    for rate in [0.5, 50.0] {
+        let results = run(&format!(
+            r#"name = "quiet"
+[simulation]
+duration = "2h"
+replications = 2
+seed = 8
+[[component]]
+name = "app"
+kind = "station"
+service = {{ dist = "exponential", mean = "10ms" }}
+[[workload]]
+name = "users"
+target = "app"
+arrival = {{ process = "poisson", rate = {rate} }}
+client = {{ timeout = "1s", max_attempts = 3 }}
+"#
+        ));
+        for downtime in values(&results, "users.downtime") {
+            assert_eq!(downtime, 0.0, "rate {rate}: downtime {downtime} s without faults");
+        }
+        assert_eq!(metric(&results, "users.outages").mean, 0.0, "rate {rate}");
+    }
+}
+
+/// A write outage that reads do not end: the RDS primary crashes and fails over in 2 + 2 + 2 s
+/// (detection, promotion, DNS switch), while reads keep succeeding on the two read replicas.
+/// Over all requests the clients never see a gap longer than `outage_gap` (reads answer every
+/// few milliseconds); the writes alone are down from the crash until the switch plus at most
+/// one DNS TTL (1 s) and one retry (≤ 0.25 s backoff + 0.5 s timeout); and a host's own view
+/// of the write outage (4 hosts, each with its own cache phase) is at least as long.
+#[test]
+fn reads_do_not_hide_an_outage_of_writes() {
+    let results = run(r#"name = "writes-down"
+[simulation]
+duration = "1m"
+replications = 2
+seed = 4
+[topology]
+azs = ["a", "b", "c"]
+[[component]]
+name = "db"
+kind = "rds"
+replicas = 2
+read_routing = "round_robin"
+detection = "2s"
+promotion = "2s"
+dns_switch = "2s"
+[[workload]]
+name = "users"
+target = "db"
+arrival = { process = "poisson", rate = 200 }
+write_fraction = 0.5
+client = { timeout = "500ms", max_attempts = 100, backoff = "50ms", backoff_cap = "250ms", dns_ttl = "1s", hosts = 4, outage_gap = "1s" }
+[[fault]]
+action = "crash"
+target = "db"
+instance = "primary"
+at = "20s"
+duration = "30s"
+"#);
+    for overall in values(&results, "users.longest_outage") {
+        assert_eq!(overall, 0.0, "reads kept succeeding: no gap longer than 1 s overall");
+    }
+    for (writes, worst) in
+        values(&results, "users.write_longest_outage").into_iter().zip(values(&results, "users.worst_host_outage"))
+    {
+        assert!((6.0..=6.0 + 1.0 + 0.75 + 0.1).contains(&writes), "write outage {writes} s");
+        assert_eq!(worst, 0.0, "each host's reads keep succeeding too: {worst}");
+    }
+}
