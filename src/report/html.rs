@@ -96,7 +96,7 @@ th{background:#f4f4f4;text-align:left;position:sticky;top:0}
 td.num{text-align:right}tr.first td{border-top:2px solid #ccc}
 figure{margin:1.2rem 0}figure img{width:100%;max-width:960px;height:auto;border:1px solid #eee}
 figcaption{font-size:.9rem;color:#555}
-.note{color:#666;font-size:.85rem}code{background:#f4f4f4;padding:0 .2rem}
+.note{color:#666;font-size:.85rem}.warnings{background:#fff4e5;border-left:4px solid #d9822b;padding:.5rem 1rem;margin:1rem 0}code{background:#f4f4f4;padding:0 .2rem}
 ";
 
 /// The page for `results` with `charts` (written into `dir`).
@@ -129,6 +129,16 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
     }
     let _ = writeln!(html, " · stratus {}</p>", env!("CARGO_PKG_VERSION"));
 
+    // What the console warns about is the first thing the page says too.
+    let (_, warnings) = super::console::headline(results);
+    if !warnings.is_empty() {
+        html.push_str("<div class=\"warnings\"><strong>Warnings</strong><ul>\n");
+        for warning in &warnings {
+            let _ = writeln!(html, "<li>{}</li>", escape(warning));
+        }
+        html.push_str("</ul></div>\n");
+    }
+
     // Summary table: the summary.csv columns.
     html.push_str("<h2>Summary</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr>");
     for column in summary_header(results) {
@@ -152,7 +162,8 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
     }
     html.push_str("</tbody>\n</table></div>\n");
     html.push_str(
-        "<p class=\"note\">mean and 95% confidence interval (Student t) across replications; \
+        "<p class=\"note\">mean and 95% confidence interval (Student t) across replications, \
+         kept within the range the metric can take (fractions in [0, 1], everything else ≥ 0); \
          for latencies (ms) the replication value is its mean, and the percentiles, max and count \
          are over all observations of all replications (merged HDR histograms, 3 significant \
          digits). Exact values are in <a href=\"summary.csv\">summary.csv</a>.</p>\n",
