@@ -63,9 +63,15 @@ pub struct ClientConfig {
     /// Client hosts, each with its own DNS cache (requests are spread over them).
     #[serde(default = "default_hosts")]
     pub hosts: u32,
-    /// A gap between successful replies longer than this counts as an outage.
+    /// A gap between successful replies longer than this, in which an attempt failed,
+    /// counts as an outage.
     #[serde(default = "default_outage_gap")]
     pub outage_gap: Duration,
+    /// A timed-out attempt closes its connection, so servers drop it if it has not started
+    /// (true, what real clients do); false keeps it queued (every abandoned attempt is still
+    /// served, the way to show a retry storm that outlives its cause).
+    #[serde(default = "default_cancel_on_timeout")]
+    pub cancel_on_timeout: bool,
 }
 
 fn default_attempts() -> u16 {
@@ -86,6 +92,9 @@ fn default_hosts() -> u32 {
 fn default_outage_gap() -> Duration {
     Duration(DEFAULT_OUTAGE_GAP)
 }
+fn default_cancel_on_timeout() -> bool {
+    true
+}
 
 impl Default for ClientConfig {
     fn default() -> Self {
@@ -97,6 +106,7 @@ impl Default for ClientConfig {
             dns_ttl: default_dns_ttl(),
             hosts: default_hosts(),
             outage_gap: default_outage_gap(),
+            cancel_on_timeout: default_cancel_on_timeout(),
         }
     }
 }
@@ -155,8 +165,15 @@ pub const CLIENT_DOC: KindDoc = KindDoc {
             name: "outage_gap",
             default: ParamDoc::FROM_CONFIG,
             unit: "duration",
-            meaning: "a gap between successes longer than this counts as an outage",
+            meaning: "a gap between successes longer than this, in which an attempt failed, counts as an outage",
             source: "assumption",
+        },
+        ParamDoc {
+            name: "cancel_on_timeout",
+            default: ParamDoc::FROM_CONFIG,
+            unit: "bool",
+            meaning: "a timed-out attempt closes its connection: a server drops it if it has not started (queued statements, RDS Proxy's borrow queue; counted as `abandoned`), one already executing finishes and its reply is discarded. false: abandoned attempts are still served (retry storms that outlive their cause)",
+            source: "client behaviour (a closed TCP connection cancels its pending statement)",
         },
     ],
     metrics: &[
@@ -185,6 +202,8 @@ pub struct ClientPolicy {
     pub hosts: u32,
     /// Outage threshold.
     pub outage_gap: SimDuration,
+    /// Timed-out attempts close their connection (servers drop them if not started).
+    pub cancel_on_timeout: bool,
 }
 
 impl ClientConfig {
@@ -213,6 +232,7 @@ impl ClientConfig {
             dns_ttl: self.dns_ttl.get(),
             hosts: self.hosts,
             outage_gap: self.outage_gap.get(),
+            cancel_on_timeout: self.cancel_on_timeout,
         })
     }
 }
@@ -439,6 +459,7 @@ impl<U: Copy> Caller<U> {
             token: 0,
             attempt: 1,
             resolved_at: now,
+            deadline: SimTime::MAX,
         };
         let slot = self.calls.insert_with(|slot| Call {
             request: Request { token: u64::from(slot), ..request },
@@ -457,6 +478,10 @@ impl<U: Copy> Caller<U> {
         let Some(call) = self.calls.get_mut(slot) else { return };
         call.request.resolved_at = self.dns[call.host as usize].lookup(now, &self.policy);
         call.request.arrived = now;
+        call.request.deadline = match self.policy.timeout {
+            Some(timeout) if self.policy.cancel_on_timeout => now + timeout,
+            _ => SimTime::MAX,
+        };
         let request = call.request;
         let timeout_kind = self.timeout_kind;
         call.timeout = self.policy.timeout.map(|timeout| {
@@ -612,6 +637,7 @@ mod tests {
             token: 0,
             attempt: 1,
             resolved_at: SimTime::ZERO,
+            deadline: SimTime::MAX,
         };
         // A refusal is retried (after a backoff), not reported.
         let refused = Reply::new(request, Status::Unavailable, ComponentId(1));

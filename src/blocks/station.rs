@@ -55,6 +55,8 @@ pub enum Admission {
     Rejected,
     /// The pool is down; the request is lost.
     Lost,
+    /// Its client had already given up ([`Request::deadline`] passed): dropped unserved.
+    Abandoned,
 }
 
 /// c servers, a FIFO queue and the measurements of both.
@@ -77,6 +79,8 @@ pub struct ServerPool {
     completions: Counter,
     rejected: Counter,
     lost: Counter,
+    /// Requests dropped unserved because their client had given up.
+    abandoned: Counter,
     interval_response: IntervalMean,
     measure_start: SimTime,
 }
@@ -109,6 +113,7 @@ impl ServerPool {
             completions: Counter::default(),
             rejected: Counter::default(),
             lost: Counter::default(),
+            abandoned: Counter::default(),
             interval_response: IntervalMean::default(),
             measure_start: SimTime::ZERO,
         }
@@ -156,6 +161,11 @@ impl ServerPool {
             return Admission::Lost;
         }
         let now = ctx.now();
+        if request.deadline <= now {
+            // The client closed its connection before the request got here.
+            self.abandoned.incr();
+            return Admission::Abandoned;
+        }
         request.arrived = now;
         if self.has_free_server() {
             self.in_system.add(now, 1.0);
@@ -183,10 +193,18 @@ impl ServerPool {
         self.response_time.record(response);
         self.interval_response.record(response.as_millis_f64());
         self.completions.incr();
-        if let Some(next) = self.waiting.pop_front() {
-            self.queue_length.set(now, self.waiting.len() as f64);
+        // The next waiting request whose client is still there; those whose client gave up
+        // (closed its connection) are dropped without being served.
+        while let Some(next) = self.waiting.pop_front() {
+            if next.deadline <= now {
+                self.abandoned.incr();
+                self.in_system.add(now, -1.0);
+                continue;
+            }
             self.start_service(next, ctx);
+            break;
         }
+        self.queue_length.set(now, self.waiting.len() as f64);
         Some(request)
     }
 
@@ -230,6 +248,7 @@ impl ServerPool {
         self.completions.reset();
         self.rejected.reset();
         self.lost.reset();
+        self.abandoned.reset();
         self.measure_start = now;
     }
 
@@ -251,7 +270,7 @@ impl ServerPool {
     }
 
     /// Reports `<prefix>.response_time`, `.wait_time`, `.queue_length`, `.in_system`,
-    /// `.utilization`, `.throughput`, `.rejected` and `.lost`.
+    /// `.utilization`, `.throughput`, `.rejected`, `.lost` and `.abandoned`.
     pub fn finish(&mut self, prefix: &str, now: SimTime, out: &mut MetricSet) {
         let measured = (now - self.measure_start).as_secs_f64();
         out.latency(format!("{prefix}.response_time"), &mut self.response_time);
@@ -263,6 +282,7 @@ impl ServerPool {
         out.scalar(format!("{prefix}.throughput"), Unit::PerSecond, throughput);
         out.scalar(format!("{prefix}.rejected"), Unit::Requests, self.rejected.total() as f64);
         out.scalar(format!("{prefix}.lost"), Unit::Requests, self.lost.total() as f64);
+        out.scalar(format!("{prefix}.abandoned"), Unit::Requests, self.abandoned.total() as f64);
     }
 }
 
@@ -335,6 +355,7 @@ pub const STATION_DOC: KindDoc = KindDoc {
         "<name>.throughput (per_s): completions per second",
         "<name>.rejected (requests): arrivals refused by a full queue",
         "<name>.lost (requests): requests lost to crashes",
+        "<name>.abandoned (requests): requests dropped unserved because their client had timed out and closed its connection (client.cancel_on_timeout)",
     ],
 };
 

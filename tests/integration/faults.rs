@@ -419,3 +419,57 @@ duration = "30s"
         assert_eq!(worst, 0.0, "each host's reads keep succeeding too: {worst}");
     }
 }
+
+/// Clients that time out close their connection, and a station drops the queued requests of
+/// clients that have gone (`client.cancel_on_timeout`, the default). A 4-server station
+/// (5 ms each: 800/s) offered 500/s is slowed 10× (80/s) for 30 s, with a 1 s client timeout
+/// and no retries.
+/// - Cancelling: the requests served during the slowdown are those less than 1 s old, so some
+///   always succeed (no outage longer than 2 s), and the ~(500 − 80) × 30 ≈ 12,600 requests
+///   that waited too long are dropped unserved (`app.abandoned`), none served afterwards.
+/// - Not cancelling: the station serves that dead backlog first, at a net 800 − 500 = 300/s,
+///   so clients see an outage of about 30 s + 12,600 / 300 ≈ 72 s; [55 s, 85 s] allows for the
+///   Poisson spread of the backlog (±1%) and the successes at the start of the slowdown.
+#[test]
+fn a_timed_out_client_s_queued_work_is_dropped_not_served() {
+    let scenario = |cancel: bool| {
+        format!(
+            r#"name = "backlog"
+[simulation]
+duration = "4m"
+warmup = "10s"
+replications = 2
+seed = 6
+[[component]]
+name = "app"
+kind = "station"
+servers = 4
+service = {{ dist = "exponential", mean = "5ms" }}
+[[workload]]
+name = "users"
+target = "app"
+arrival = {{ process = "poisson", rate = 500 }}
+client = {{ timeout = "1s", max_attempts = 1, outage_gap = "2s", cancel_on_timeout = {cancel} }}
+[[fault]]
+action = "slow"
+target = "app"
+factor = 10
+at = "30s"
+duration = "30s"
+"#
+        )
+    };
+    let cancelled = run(&scenario(true));
+    for (outage, abandoned) in
+        values(&cancelled, "users.longest_outage").into_iter().zip(values(&cancelled, "app.abandoned"))
+    {
+        assert_eq!(outage, 0.0, "requests kept succeeding through the slowdown");
+        assert!((10_000.0..=14_000.0).contains(&abandoned), "abandoned {abandoned}");
+    }
+    let served = run(&scenario(false));
+    for (outage, abandoned) in values(&served, "users.longest_outage").into_iter().zip(values(&served, "app.abandoned"))
+    {
+        assert!((55.0..=85.0).contains(&outage), "the dead backlog extends the outage: {outage} s");
+        assert_eq!(abandoned, 0.0);
+    }
+}

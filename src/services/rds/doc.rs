@@ -182,6 +182,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
         "<name>.commit_latency (ms): end of a write's execution to its commit (replication wait)",
         "<name>.throughput, <name>.write_throughput (per_s): successful replies per second",
         "<name>.errors.too_many_connections, .errors.unavailable, .errors.proxy_timeout (requests): refusals by cause",
+        "<name>.proxy_queue (requests): time-average of requests waiting in RDS Proxy for a connection; <name>.proxy_abandoned (requests): queued attempts the proxy dropped because their client had retried or timed out (closed its connection)",
         "<name>.lost (requests): requests that reached a failed instance (clients time out)",
         "<name>.stale_dns_requests (requests): requests sent to the address of an earlier primary",
         "<name>.availability (fraction): time-average of `writable` (writes can commit through the clients' endpoint)",
@@ -191,7 +192,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
         "<name>.replica_lag (ms): commit on the primary to apply on a replica",
         "<name>.stale_reads (fraction), <name>.staleness (ms): reads on replicas/standbys that missed the key's latest commit, and now - that commit's time",
         "<name>.standby_detached, .replica_promotions, .replacements, .restarts (events)",
-        "<name>.primary.* : the ServerPool metrics of the instance that is primary at the end",
+        "<name>.primary.* : the ServerPool metrics of the instance that is primary at the end (including .abandoned: statements dropped unstarted because their client had timed out)",
         "series: <name>.writable, .write_throughput, .read_throughput, .replica_lag_ms, .stale_read_fraction, .proxy_queue",
     ],
 };

@@ -97,6 +97,7 @@ pub const PLACEHOLDER: Request = Request {
     token: 0,
     attempt: 0,
     resolved_at: SimTime::ZERO,
+    deadline: SimTime::MAX,
 };
 
 /// Every status, indexed by its [`status_tag`].

@@ -8,9 +8,10 @@
 //! While a failover is in progress the proxy holds requests; as soon as the new primary is
 //! promoted it reconnects and sends them on, without waiting for the DNS switch.
 //!
-//! A client that times out and retries has closed its previous connection: when an attempt
-//! reaches the head of the queue and a later attempt of the same request has arrived since,
-//! the proxy drops it (counted as abandoned) instead of sending dead work to the database.
+//! A client that times out has closed its connection: when an attempt reaches the head of the
+//! queue after its client's deadline, or after a later attempt of the same request arrived,
+//! the proxy drops it (counted as abandoned) instead of sending dead work to the database. An
+//! attempt already sent to the database runs to the end on the proxy's connection.
 //!
 //! While a request is in the database it carries the proxy as its client (`client` = the rds
 //! component, `token` = the connection slot), so the reply comes back through the proxy; the
@@ -125,16 +126,24 @@ impl Proxy {
         if self.holding || self.free.is_empty() {
             return None;
         }
+        // The head of the queue, skipping attempts nobody waits for any more: those superseded
+        // by a later attempt of the same request, and those whose client timed out and closed
+        // its connection (its deadline passed) while they waited for a connection.
         let request = loop {
-            let request = self.queue.pop_front()?;
+            let Some(request) = self.queue.pop_front() else {
+                self.queue_length.set(now, 0.0);
+                return None;
+            };
             let key = (request.client, request.id);
-            match self.latest.get(&key) {
-                Some(&latest) if latest > request.attempt => self.abandoned.incr(),
-                _ => {
-                    self.latest.remove(&key);
-                    break request;
-                }
+            let superseded = matches!(self.latest.get(&key), Some(&latest) if latest > request.attempt);
+            if !superseded {
+                self.latest.remove(&key);
             }
+            if superseded || request.deadline <= now {
+                self.abandoned.incr();
+                continue;
+            }
+            break request;
         };
         self.queue_length.set(now, self.queue.len() as f64);
         if now - request.arrived > self.borrow_timeout {
@@ -151,6 +160,9 @@ impl Proxy {
         let mut rewritten = request;
         rewritten.client = me;
         rewritten.token = u64::from(index);
+        // The proxy's own connection to the database stays open whatever the client does: once
+        // sent, the statement runs (and its answer is dropped if the client has gone).
+        rewritten.deadline = SimTime::MAX;
         Some(Next::Send(rewritten, slot.generation))
     }
 
@@ -248,6 +260,7 @@ mod tests {
             token: 100 + id,
             attempt: 1,
             resolved_at: at,
+            deadline: SimTime::MAX,
         }
     }
 

@@ -119,7 +119,8 @@ impl Rds {
                 self.m.lost.incr();
                 self.connection_lost(request, ctx);
             }
-            Admission::Started | Admission::Queued => {}
+            // The client gave up before its statement arrived: nobody waits for an answer.
+            Admission::Started | Admission::Queued | Admission::Abandoned => {}
         }
     }
 
