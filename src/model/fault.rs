@@ -197,6 +197,9 @@ pub struct FaultPlan {
     pub instance: Option<String>,
     /// When.
     pub timing: FaultTiming,
+    /// `lose_segments`: a crash that may only hit storage segments (instances named
+    /// `segment-...`); a target without segments is an error, not a silent crash.
+    pub segments_only: bool,
 }
 
 impl FaultConfig {
@@ -306,6 +309,7 @@ impl FaultConfig {
             target: self.target.clone(),
             instance,
             timing,
+            segments_only: kind_name == "lose_segments",
         })
     }
 }

@@ -165,8 +165,30 @@ impl World {
                 let component =
                     target.ok_or_else(|| SpecError::new("target", "this fault needs a target component"))?;
                 let instances = self.components[component.index()].instances();
+                let is_segment = |name: &str| name.starts_with("segment-");
+                if plan.segments_only && !instances.iter().any(|i| is_segment(&i.name)) {
+                    let names: Vec<String> = instances.iter().take(6).map(|i| format!("`{}`", i.name)).collect();
+                    return Err(SpecError::new(
+                        "action",
+                        format!(
+                            "`lose_segments` loses storage segments, and this target has none (its instances: {}); use `crash`",
+                            names.join(", ")
+                        ),
+                    ));
+                }
                 let picked = select_instances(&instances, plan.instance.as_deref())
                     .map_err(|message| SpecError::new("instance", message))?;
+                if plan.segments_only
+                    && let Some(&other) = picked.iter().find(|&&i| !is_segment(&instances[i as usize].name))
+                {
+                    return Err(SpecError::new(
+                        "instance",
+                        format!(
+                            "`lose_segments` loses storage segments, but `{}` is not one; use `crash` for instances",
+                            instances[other as usize].name
+                        ),
+                    ));
+                }
                 picked
                     .into_iter()
                     .enumerate()

@@ -23,7 +23,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::blocks::workload::{Workload, WorkloadConfig};
 use crate::engine::{SimDuration, SimTime, StreamKey};
-use crate::model::fault::FaultConfig;
+use crate::model::fault::{FaultConfig, FaultTiming};
 use crate::model::kind::BuildContext;
 use crate::model::topology::TopologyConfig;
 use crate::model::world::{RunConfig, World};
@@ -229,6 +229,18 @@ impl ScenarioSpec {
         for (index, fault) in self.faults.iter().enumerate() {
             let path = format!("fault[{index}]");
             let plan = fault.plan(index, &az_by_name).map_err(|e| located(&path, e))?;
+            if let FaultTiming::Scheduled { at, .. } = plan.timing
+                && at >= self.simulation.duration.get()
+            {
+                return Err((
+                    format!("{path}.at"),
+                    format!(
+                        "this fault starts at {}, at or after the end of the run (simulation.duration = {}): it would never happen",
+                        crate::units::Duration(at),
+                        self.simulation.duration
+                    ),
+                ));
+            }
             let target = match &plan.target {
                 Some(name) => Some(
                     resolve(name)

@@ -302,3 +302,26 @@ fn replications_zero_is_attributed_to_the_flag() {
     );
     assert!(!out.exists());
 }
+
+/// Shortening a run with --set so that a scheduled fault falls after its end is refused, with
+/// the fault located, instead of silently running without the fault the scenario is about.
+#[test]
+fn a_shortened_run_that_drops_its_fault_is_rejected() {
+    let file = "scenarios/rds-multi-az-failover.toml";
+    let source = fs::read_to_string(manifest_dir().join(file)).expect("the scenario");
+    let (line, column) = position(&source, "at = ", true);
+    for command in ["check", "run"] {
+        let scratch = TempDir::new(&format!("short-{command}"));
+        let out = scratch.join("results");
+        let mut args =
+            vec![OsStr::new(command), OsStr::new(file), OsStr::new("--set"), OsStr::new("simulation.duration=90s")];
+        if command == "run" {
+            args.extend([OsStr::new("--out"), out.as_os_str()]);
+        }
+        let outcome = stratus(args);
+        assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
+        assert!(outcome.stderr.contains(&format!("{file}:{line}:{column}: ")), "{}", outcome.describe());
+        assert!(outcome.stderr.contains("it would never happen"), "{}", outcome.describe());
+        assert!(!out.exists(), "{}", outcome.describe());
+    }
+}
