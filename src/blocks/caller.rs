@@ -33,7 +33,7 @@ pub const DEFAULT_BACKOFF_BASE: SimDuration = SimDuration::from_millis(100);
 /// (AWS SDKs and Tools Reference Guide, "Retry behavior").
 pub const DEFAULT_BACKOFF_CAP: SimDuration = SimDuration::from_secs(20);
 /// Default DNS cache TTL: 5 s, the TTL of Aurora and RDS endpoints (Aurora User Guide,
-/// "Connecting to an Aurora DB cluster"; shared/MODELS.md). AWS recommends ≤ 60 s on clients.
+/// "Connecting to an Aurora DB cluster"; docs/models.md). AWS recommends ≤ 60 s on clients.
 pub const DEFAULT_DNS_TTL: SimDuration = SimDuration::from_secs(5);
 /// Default gap between successes that counts as an outage: 5 s. Assumption; choose it well
 /// above the normal gap between requests (1/rate).

@@ -12,13 +12,13 @@ use crate::engine::{SimDuration, SimRng};
 use crate::units::Duration;
 
 /// Round trip inside one AZ: 0.3 ms (measured 0.26–0.45 ms in us-east-1; public
-/// measurements, shared/MODELS.md "Network").
+/// measurements, docs/models.md "Network").
 pub const DEFAULT_SAME_AZ_RTT: SimDuration = SimDuration::from_micros(300);
 /// Round trip between AZs of a region: 1.2 ms (AWS fault-isolation whitepaper: "single-digit
-/// ms", "usually < 1–2 ms"; measured 0.25–3.4 ms; shared/MODELS.md "Network").
+/// ms", "usually < 1–2 ms"; measured 0.25–3.4 ms; docs/models.md "Network").
 pub const DEFAULT_CROSS_AZ_RTT: SimDuration = SimDuration::from_micros(1200);
 /// Round trip between regions: 70 ms, roughly us-east-1 ↔ us-west-2. Assumption
-/// (shared/MODELS.md "Network": scenario-given); set it for your regions.
+/// (docs/models.md "Network": scenario-given); set it for your regions.
 pub const DEFAULT_CROSS_REGION_RTT: SimDuration = SimDuration::from_millis(70);
 /// Coefficient of variation of network delay: 0.2. Assumption (AWS publishes no figure);
 /// calibrate with your own measurements.
@@ -108,7 +108,7 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "round trip inside one AZ",
-            source: "public measurements in us-east-1 (0.26-0.45 ms), shared/MODELS.md",
+            source: "public measurements in us-east-1 (0.26-0.45 ms), docs/models.md",
         },
         ParamDoc {
             name: "cross_az_rtt",
@@ -122,7 +122,7 @@ pub const TOPOLOGY_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "duration",
             meaning: "round trip between regions",
-            source: "assumption (~us-east-1 to us-west-2); scenario-given per shared/MODELS.md",
+            source: "assumption (~us-east-1 to us-west-2); scenario-given per docs/models.md",
         },
         ParamDoc {
             name: "region",

@@ -1,5 +1,5 @@
 //! The parameters of an `aurora` component: every default in one place, each with its source
-//! (shared/MODELS.md, "Aurora" and "Network"), checked into [`Params`] for the model.
+//! (docs/models.md, "Aurora" and "Network"), checked into [`Params`] for the model.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,7 @@ use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
 use crate::units::{ByteSize, Duration};
 
-/// Most replicas in a cluster: 15 (AUG; shared/MODELS.md "Aurora": "Up to 15 replicas").
+/// Most replicas in a cluster: 15 (AUG; docs/models.md "Aurora": "Up to 15 replicas").
 pub const MAX_REPLICAS: u32 = 15;
 /// Lowest promotion priority: tier 15 (AUG, promotion tiers 0–15; 0 is promoted first).
 pub const MAX_TIER: u32 = 15;
@@ -62,7 +62,7 @@ pub const DEFAULT_REPAIR_GBPS: f64 = 8.0;
 /// Mean time from the writer's failure to a replica's promotion and the endpoint's DNS
 /// switch: 40 s, lognormal cv 0.5. With `crash_recovery` (mean 5 s) the total is ~45 s:
 /// 82% under 60 s, 99% under 120 s, 22% under 30 s — AUG: "typically restored in < 120 s,
-/// often < 60 s", ~30 s the optimistic end (shared/MODELS.md "Aurora").
+/// often < 60 s", ~30 s the optimistic end (docs/models.md "Aurora").
 pub const DEFAULT_FAILOVER_SECS: f64 = 40.0;
 /// Coefficient of variation of the failover time: 0.5. Assumption (fits the AUG ranges).
 pub const DEFAULT_FAILOVER_CV: f64 = 0.5;
@@ -70,11 +70,11 @@ pub const DEFAULT_FAILOVER_CV: f64 = 0.5;
 /// lognormal cv 0.5, 96% under 10 s (V17 §4.3: "generally < 10 s").
 pub const DEFAULT_CRASH_RECOVERY_SECS: f64 = 5.0;
 /// Mean time to re-create a writer when no replica can take over: 6 min, lognormal cv 0.3,
-/// 97% under 10 min (AUG: "typically < 10 min"; shared/MODELS.md "Aurora").
+/// 97% under 10 min (AUG: "typically < 10 min"; docs/models.md "Aurora").
 pub const DEFAULT_RECREATE_SECS: f64 = 360.0;
 /// Mean time a replica takes to apply a shipped redo record after it arrives: 2 ms,
 /// lognormal cv 0.5 — V17's 2.6 ms replica lag at 1k writes/s less the 0.6 ms cross-AZ
-/// one-way delay (shared/MODELS.md "Aurora", "Network"). Not load dependent: V17's 5.4 ms at
+/// one-way delay (docs/models.md "Aurora", "Network"). Not load dependent: V17's 5.4 ms at
 /// 10k writes/s is not reproduced.
 pub const DEFAULT_REPLICA_APPLY_SECS: f64 = 2.0e-3;
 

@@ -36,7 +36,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "count 0-15",
             meaning: "Aurora Replicas (readers, failover targets)",
-            source: "AUG; MODELS.md Aurora: up to 15 replicas",
+            source: "AUG; docs/models.md Aurora: up to 15 replicas",
         },
         ParamDoc {
             name: "replica_azs",
@@ -183,7 +183,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "duration distribution",
             meaning: "a replica's apply time after the redo arrives; lag = network + apply",
-            source: "V17: 2.6 ms lag at 1k writes/s, less 0.6 ms cross-AZ one-way (MODELS.md Network)",
+            source: "V17: 2.6 ms lag at 1k writes/s, less 0.6 ms cross-AZ one-way (docs/models.md Network)",
         },
     ],
     metrics: &[

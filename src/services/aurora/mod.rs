@@ -67,10 +67,12 @@
 //! `read_routing` says; the reader endpoint's DNS is not modelled (it skips down replicas).
 //!
 //! # Placement
-//! Clients address the component, which the network places in the component's `az` (the first
-//! writer's AZ): the client-to-cluster leg uses that AZ's delay, and while that AZ is down
-//! no request reaches the cluster at all, even after a failover moved the writer elsewhere.
-//! Replies leave from the AZ of the instance that served the request.
+//! Clients address the component, which the network places in the writer's AZ: the
+//! client-to-cluster leg uses that AZ's delay. A failover or re-creation moves the endpoint to
+//! the new writer's AZ ([`Ctx::move_endpoint`](crate::model::Ctx::move_endpoint)), so clients
+//! in the AZs that are up reach the new writer once their DNS cache names it; while the old
+//! writer's AZ is down and before the failover, no request gets through. Replies leave from
+//! the AZ of the instance that served the request.
 //!
 //! # Code layout
 //! `protocol` declares the timers and internal messages; `requests` routes client requests to

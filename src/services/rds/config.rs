@@ -1,7 +1,7 @@
 //! The `[[component]] kind = "rds"` table: parameters, documented defaults with their sources,
 //! validation, and the checked [`RdsPlan`] the component is built from.
 //!
-//! Every default names its source (shared/MODELS.md, sections "RDS Multi-AZ", "Read replicas"
+//! Every default names its source (docs/models.md, sections "RDS Multi-AZ", "Read replicas"
 //! and "Network"); where AWS publishes no number the default is marked an assumption, here and
 //! in `stratus describe rds`, so users know which figures to calibrate.
 
@@ -27,7 +27,7 @@ pub const DEFAULT_READ_SERVICE_SECS: f64 = 0.5e-3;
 /// the 10k writes/s of the MySQL primary in V17 Table 4 (16 workers: 16k writes/s).
 pub const DEFAULT_WRITE_SERVICE_SECS: f64 = 1e-3;
 /// Mean time for a standby to persist one replicated write before acknowledging it: 0.5 ms,
-/// exponential. Assumption (a sub-millisecond EBS write; MODELS.md: "AWS gives no number").
+/// exponential. Assumption (a sub-millisecond EBS write; docs/models.md: "AWS gives no number").
 pub const DEFAULT_STANDBY_APPLY_SECS: f64 = 0.5e-3;
 /// Mean time for a read replica (or a readable cluster standby) to apply one write, single
 /// threaded: 1/3750 s ≈ 0.267 ms, exponential (μ = 3,750 writes/s). Assumption fitted to V17
@@ -37,11 +37,11 @@ pub const DEFAULT_STANDBY_APPLY_SECS: f64 = 0.5e-3;
 pub const DEFAULT_APPLY_SECS: f64 = 1.0 / 3750.0;
 /// Multi-AZ DB instance failover, each of detection, promotion and DNS switch uniform on
 /// [20 s, 40 s]: the sum spans 60–120 s, "typically 60–120 s end to end" (RDSUG, Multi-AZ
-/// DB instance; shared/MODELS.md). The equal three-way split is an assumption.
+/// DB instance; docs/models.md). The equal three-way split is an assumption.
 pub const INSTANCE_FAILOVER_PHASE_SECS: (f64, f64) = (20.0, 40.0);
 /// Multi-AZ DB cluster failure detection: uniform on [5 s, 15 s]. With promotion [3 s, 10 s]
 /// and DNS switch [2 s, 10 s] the sum spans 10–35 s: "typically under 35 s" (RDSUG, Multi-AZ
-/// DB cluster; shared/MODELS.md). The split is an assumption.
+/// DB cluster; docs/models.md). The split is an assumption.
 pub const CLUSTER_DETECTION_SECS: (f64, f64) = (5.0, 15.0);
 /// Multi-AZ DB cluster promotion: uniform on [3 s, 10 s] (see [`CLUSTER_DETECTION_SECS`]).
 pub const CLUSTER_PROMOTION_SECS: (f64, f64) = (3.0, 10.0);
@@ -49,21 +49,21 @@ pub const CLUSTER_PROMOTION_SECS: (f64, f64) = (3.0, 10.0);
 pub const CLUSTER_DNS_SECS: (f64, f64) = (2.0, 10.0);
 /// Replacement of a failed instance that has no standby to fail over to (Single-AZ): uniform
 /// on [5 min, 10 min]. Assumption: AWS publishes no figure for RDS; by analogy with Aurora,
-/// whose writer without a replica "is recreated, typically < 10 min" (AUG; shared/MODELS.md).
+/// whose writer without a replica "is recreated, typically < 10 min" (AUG; docs/models.md).
 pub const REPLACEMENT_SECS: (f64, f64) = (300.0, 600.0);
 /// Resynchronisation of a recovered instance before it is an in-sync standby again (or a
 /// caught-up replica): uniform on [2 min, 10 min]. Assumption; AWS publishes no figure (it
 /// depends on the volume of changes to copy).
 pub const RESYNC_SECS: (f64, f64) = (120.0, 600.0);
 /// Promotion of a read replica to a standalone primary: uniform on [2 min, 5 min]. "A few
-/// minutes" (reboot) per shared/MODELS.md, "Read replicas"; the range is an assumption.
+/// minutes" (reboot) per docs/models.md, "Read replicas"; the range is an assumption.
 pub const REPLICA_PROMOTION_SECS: (f64, f64) = (120.0, 300.0);
 /// RDS Proxy's wait for a free database connection before it fails a request: 120 s, the
 /// default `ConnectionBorrowTimeout` (RDSUG, RDS Proxy target group settings; not yet in
-/// shared/MODELS.md).
+/// docs/models.md).
 pub const DEFAULT_PROXY_BORROW_TIMEOUT: SimDuration = SimDuration::from_secs(120);
 /// Most read replicas: 15 (MySQL, MariaDB, PostgreSQL; 5 for Oracle and SQL Server —
-/// shared/MODELS.md, "Read replicas").
+/// docs/models.md, "Read replicas").
 pub const MAX_REPLICAS: u32 = 15;
 
 /// How the database is deployed.

@@ -27,7 +27,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "name",
             meaning: "multi_az_instance | multi_az_cluster | single_az",
-            source: "RDSUG deployment options; shared/MODELS.md",
+            source: "RDSUG deployment options; docs/models.md",
         },
         ParamDoc {
             name: "standby_az",
@@ -76,7 +76,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "duration distribution",
             meaning: "time for a standby to persist a replicated write before its ack (writes in parallel)",
-            source: "assumption (AWS gives no number; shared/MODELS.md)",
+            source: "assumption (AWS gives no number; docs/models.md)",
         },
         ParamDoc {
             name: "apply",
@@ -125,7 +125,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "duration distribution",
             meaning: "promotion of the most up-to-date replica when the primary fails with no in-sync standby (abandoned if the primary comes back first); commits it had not received are lost",
-            source: "\"a few minutes\" (shared/MODELS.md, Read replicas); range an assumption",
+            source: "\"a few minutes\" (docs/models.md, Read replicas); range an assumption",
         },
         ParamDoc {
             name: "proxy",
@@ -146,21 +146,21 @@ pub const RDS_DOC: KindDoc = KindDoc {
             default: "max_connections",
             unit: "connections",
             meaning: "database connections the proxy holds; further requests queue in the proxy",
-            source: "RDS Proxy MaxConnectionsPercent default 100 (RDSUG); not in shared/MODELS.md",
+            source: "RDS Proxy MaxConnectionsPercent default 100 (RDSUG); docs/models.md",
         },
         ParamDoc {
             name: "proxy_borrow_timeout",
             default: "120s",
             unit: "duration",
             meaning: "longest wait in the proxy for a connection, then `unavailable`",
-            source: "RDS Proxy ConnectionBorrowTimeout default (RDSUG); not in shared/MODELS.md",
+            source: "RDS Proxy ConnectionBorrowTimeout default (RDSUG); docs/models.md",
         },
         ParamDoc {
             name: "replicas",
             default: ParamDoc::FROM_CONFIG,
             unit: "count (0-15)",
             meaning: "asynchronous read replicas",
-            source: "up to 15 (MySQL, MariaDB, PostgreSQL; shared/MODELS.md)",
+            source: "up to 15 (MySQL, MariaDB, PostgreSQL; docs/models.md)",
         },
         ParamDoc {
             name: "replica_azs",
