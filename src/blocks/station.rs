@@ -356,6 +356,7 @@ pub const STATION_DOC: KindDoc = KindDoc {
         "<name>.rejected (requests): arrivals refused by a full queue",
         "<name>.lost (requests): requests lost to crashes",
         "<name>.abandoned (requests): requests dropped unserved because their client had timed out and closed its connection (client.cancel_on_timeout)",
+        "series: <name>.queue_length, .utilization, .throughput, .response_time_ms",
     ],
 };
 

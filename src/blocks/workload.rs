@@ -111,6 +111,7 @@ pub const WORKLOAD_DOC: KindDoc = KindDoc {
         "<name>.errors (requests): requests that failed after their last attempt",
         "<name>.sent (requests): requests issued (not counting retries)",
         "<name>.unanswered (requests): requests still waiting at the end (in flight, or lost to a fault with no timeout)",
+        "series: <name>.throughput (successes per s), .latency_ms (mean of the interval), .errors_per_s (final failures per s)",
         "and the client metrics of `stratus describe client`",
     ],
 };

@@ -4,6 +4,7 @@ mod analytic;
 mod aurora;
 mod cli;
 mod common;
+mod documented;
 mod faults;
 mod layers;
 mod malformed;

@@ -190,6 +190,8 @@ pub const RDS_DOC: KindDoc = KindDoc {
         "<name>.lost_in_flight (requests): transactions lost with a failed primary",
         "<name>.lost_commits (requests): acknowledged commits missing on the new primary (data loss)",
         "<name>.replica_lag (ms): commit on the primary to apply on a replica",
+        "<name>.replica_rebuilds (events): replicas rebuilt from a snapshot (lagging past the kept binlog, or ahead of a promoted replica's history)",
+        "<name>.reader_reads (requests): reads served by replicas and readable cluster standbys",
         "<name>.stale_reads (fraction), <name>.staleness (ms): reads on replicas/standbys that missed the key's latest commit, and now - that commit's time",
         "<name>.standby_detached, .replica_promotions, .replacements, .restarts (events)",
         "<name>.primary.* : the ServerPool metrics of the instance that is primary at the end (including .abandoned: statements dropped unstarted because their client had timed out)",
