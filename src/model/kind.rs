@@ -23,6 +23,13 @@ pub trait KindConfig: Clone + std::fmt::Debug + Serialize + for<'de> Deserialize
     /// Checks the parameters and builds the component. Errors name the field relative to the
     /// component's table.
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError>;
+
+    /// The parameters with every default the kind chooses at build time written in (defaults
+    /// that depend on other parameters or the topology: AZ placements, deployment-dependent
+    /// timings), so the resolved scenario shows what ran. `az_names[i]` names AZ index `i`.
+    fn resolved(&self, _context: &BuildContext<'_>, _az_names: &[String]) -> Result<Self, SpecError> {
+        Ok(self.clone())
+    }
 }
 
 /// What a component may know about the world while it is built.

@@ -184,6 +184,29 @@ pub struct ScenarioSpec {
 pub type PathError = (String, String);
 
 impl ScenarioSpec {
+    /// The components with the defaults their kinds choose at build time written in (see
+    /// [`KindConfig::resolved`](crate::model::kind::KindConfig::resolved)).
+    pub fn resolved_components(&self) -> Result<Vec<ComponentSpec>, PathError> {
+        let resolve = |name: &str| self.components.iter().position(|c| c.name == name).map(|i| ComponentId(i as u32));
+        let az_by_name = |name: &str| self.topology.az_index(name);
+        let az_names = self.topology.all_azs();
+        let az_count = az_names.len() as u16;
+        self.components
+            .iter()
+            .map(|component| {
+                let path = format!("component.{}", component.name);
+                let own_az = match &component.az {
+                    None => 0,
+                    Some(az) => self.topology.az_index(az).unwrap_or(0),
+                };
+                let context = BuildContext { resolve: &resolve, az_index: &az_by_name, own_az, az_count };
+                let config = component.config.resolved(&context, &az_names).map_err(|e| located(&path, e))?;
+                let az = Some(component.az.clone().unwrap_or_else(|| az_names[usize::from(own_az)].clone()));
+                Ok(ComponentSpec { name: component.name.clone(), az, config })
+            })
+            .collect()
+    }
+
     /// Builds the world of one replication. Component `i` gets id `i`; workloads follow.
     pub fn build_world(&self, key: StreamKey) -> Result<World, PathError> {
         let mut ids: HashMap<&str, ComponentId> = HashMap::new();
@@ -502,7 +525,8 @@ impl Scenario {
                 ScenarioError::Invalid(Box::new(diagnostic))
             })?;
             if first_tables.is_none() {
-                first_tables = Some(resolved_tables(&name, description.as_deref(), &spec));
+                let swept: Vec<&str> = axes.iter().map(|axis| axis.path.as_str()).collect();
+                first_tables = Some(resolved_tables(&name, description.as_deref(), &spec, &swept));
             }
             points.push(Point { index, params, spec });
         }
@@ -621,14 +645,21 @@ fn to_table<T: Serialize>(value: &T) -> toml::Table {
 }
 
 /// The resolved document of one point, as TOML tables.
-fn resolved_tables(name: &str, description: Option<&str>, spec: &ScenarioSpec) -> toml::Table {
+fn resolved_tables(name: &str, description: Option<&str>, spec: &ScenarioSpec, swept: &[&str]) -> toml::Table {
     let mut root = toml::Table::new();
     root.insert("name".into(), name.into());
     if let Some(description) = description {
         root.insert("description".into(), description.into());
     }
     let mut components = Vec::new();
-    for component in &spec.components {
+    // The point was validated when it was built, so resolving cannot fail; fall back to the
+    // parameters as given if it ever did. A component a sweep changes keeps its parameters as
+    // given: defaults derived from a swept value (one AZ per replica when `replicas` is swept)
+    // would hold at the first point only.
+    let resolved = spec.resolved_components().unwrap_or_else(|_| spec.components.clone());
+    for (component, resolved) in spec.components.iter().zip(&resolved) {
+        let prefix = format!("component.{}.", component.name);
+        let component = if swept.iter().any(|path| path.starts_with(&prefix)) { component } else { resolved };
         let mut table = toml::Table::new();
         table.insert("name".into(), component.name.clone().into());
         table.insert("kind".into(), component.config.kind().into());

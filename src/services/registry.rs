@@ -55,6 +55,13 @@ macro_rules! component_kinds {
                 }
             }
 
+            /// The parameters with build-time defaults written in ([`KindConfig::resolved`]).
+            pub fn resolved(&self, context: &BuildContext<'_>, az_names: &[String]) -> Result<Self, SpecError> {
+                Ok(match self {
+                    $(ComponentConfig::$variant(config) => ComponentConfig::$variant(Box::new(config.resolved(context, az_names)?)),)+
+                })
+            }
+
             fn inner_mut(&mut self) -> &mut dyn ErasedKind {
                 match self {
                     $(ComponentConfig::$variant(config) => config.as_mut(),)+

@@ -102,3 +102,47 @@ fn the_matcher_tells_documented_from_undocumented() {
     assert!(documents(&[aurora], "errors.no_segment"));
     assert!(!documents(&[aurora], "errors.exploded"));
 }
+
+/// The resolved scenario (`stratus check`, `scenario.resolved.toml`) holds every parameter a
+/// kind documents, the defaults it chose at build time written in — but for the alternatives
+/// that do not apply (`standby_az` of a cluster, `volume_size` when sized by groups) and the
+/// parameters whose default is "none" (an unbounded `queue_limit`).
+#[test]
+fn the_resolved_scenario_holds_every_parameter() {
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("rds", "proxy = true\nreplicas = 2", &["standby_azs"]),
+        (
+            "rds",
+            "deployment = \"multi_az_cluster\"",
+            &["standby_az", "replica_azs", "proxy_az", "proxy_max_connections", "proxy_borrow_timeout"],
+        ),
+        ("aurora", "replicas = 2", &["volume_size", "queue_limit"]),
+    ];
+    for (kind, extra, not_applicable) in cases {
+        let toml = format!(
+            "name = \"r\"\n[simulation]\nduration = \"1m\"\n[topology]\nazs = [\"a\", \"b\", \"c\"]\n[[component]]\nname = \"db\"\nkind = \"{kind}\"\n{extra}\n\
+             [[workload]]\nname = \"w\"\ntarget = \"db\"\narrival = {{ process = \"poisson\", rate = 1 }}\n"
+        );
+        let scenario = Scenario::from_source("r.toml", &toml, std::path::Path::new("."), &[]).expect("loads");
+        let resolved: toml::Table = toml::from_str(&scenario.resolved_toml).expect("the resolved scenario is TOML");
+        let component = resolved["component"].as_array().unwrap()[0].as_table().unwrap();
+        for param in kind_doc(kind).unwrap().params {
+            if not_applicable.contains(&param.name) {
+                continue;
+            }
+            assert!(
+                component.contains_key(param.name),
+                "{kind} ({extra}): `{}` missing from\n{}",
+                param.name,
+                scenario.resolved_toml
+            );
+        }
+        // And it runs exactly as the original: same parameters, same numbers.
+        let again =
+            Scenario::from_source("r.toml", &scenario.resolved_toml, std::path::Path::new("."), &[]).expect("reloads");
+        assert_eq!(
+            again.resolved_toml.lines().skip(2).collect::<Vec<_>>(),
+            scenario.resolved_toml.lines().skip(2).collect::<Vec<_>>()
+        );
+    }
+}

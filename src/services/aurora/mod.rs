@@ -144,6 +144,21 @@ impl KindConfig for AuroraConfig {
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         Ok(Box::new(Aurora::new(name, self.validate(context)?)))
     }
+
+    fn resolved(&self, context: &BuildContext<'_>, az_names: &[String]) -> Result<Self, SpecError> {
+        let params = self.validate(context)?;
+        let name = |az: u16| az_names.get(az as usize).cloned().unwrap_or_default();
+        let mut resolved = self.clone();
+        if !params.replica_azs.is_empty() {
+            resolved.replica_azs = Some(params.replica_azs.iter().map(|&az| name(az)).collect());
+            resolved.priority = Some(params.tiers.iter().map(|&tier| u32::from(tier)).collect());
+        }
+        if resolved.volume_size.is_none() {
+            resolved.protection_groups = Some(params.groups);
+        }
+        resolved.storage_azs = Some(params.storage_azs.iter().map(|&az| name(az)).collect());
+        Ok(resolved)
+    }
 }
 
 /// The writer's life cycle.

@@ -110,6 +110,18 @@ pub enum ReadRouting {
     LeastLoaded,
 }
 
+impl ReadRouting {
+    /// The name used in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadRouting::Primary => "primary",
+            ReadRouting::Random => "random",
+            ReadRouting::RoundRobin => "round_robin",
+            ReadRouting::LeastLoaded => "least_loaded",
+        }
+    }
+}
+
 /// The parameters of an `rds` component.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

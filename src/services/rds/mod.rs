@@ -125,6 +125,37 @@ impl KindConfig for RdsConfig {
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         Ok(Box::new(Rds::new(name, self.plan(context)?)))
     }
+
+    fn resolved(&self, context: &BuildContext<'_>, az_names: &[String]) -> Result<Self, SpecError> {
+        let plan = self.plan(context)?;
+        let name = |az: u16| az_names.get(az as usize).cloned().unwrap_or_default();
+        let mut resolved = self.clone();
+        let standbys = plan.deployment.standbys();
+        match plan.deployment {
+            Deployment::MultiAzInstance => resolved.standby_az = Some(name(plan.azs[1])),
+            Deployment::MultiAzCluster => {
+                resolved.standby_azs = Some(plan.azs[1..=2].iter().map(|&az| name(az)).collect())
+            }
+            Deployment::SingleAz => {}
+        }
+        if plan.replicas > 0 {
+            resolved.replica_azs = Some(plan.azs[1 + standbys..].iter().map(|&az| name(az)).collect());
+        }
+        let (detection, promotion, dns_switch) = match plan.deployment {
+            Deployment::MultiAzCluster => (CLUSTER_DETECTION_SECS, CLUSTER_PROMOTION_SECS, CLUSTER_DNS_SECS),
+            _ => (INSTANCE_FAILOVER_PHASE_SECS, INSTANCE_FAILOVER_PHASE_SECS, INSTANCE_FAILOVER_PHASE_SECS),
+        };
+        resolved.detection.get_or_insert_with(|| uniform(detection));
+        resolved.promotion.get_or_insert_with(|| uniform(promotion));
+        resolved.dns_switch.get_or_insert_with(|| uniform(dns_switch));
+        resolved.read_routing = Some(plan.read_routing.as_str().to_string());
+        if let Some((az, connections, timeout)) = plan.proxy {
+            resolved.proxy_az = Some(name(az));
+            resolved.proxy_max_connections = Some(connections);
+            resolved.proxy_borrow_timeout = Some(crate::units::Duration(timeout));
+        }
+        Ok(resolved)
+    }
 }
 
 /// A running RDS deployment.
