@@ -94,6 +94,13 @@ pub const FAULT_DOC: KindDoc = KindDoc {
               az_outage, partition. Fault windows appear as the `faults.active` time series.",
     params: &[
         ParamDoc {
+            name: "name",
+            default: "fault-<n> (by position)",
+            unit: "text",
+            meaning: "label in outputs (faults.active, the shaded windows of the charts)",
+            source: "-",
+        },
+        ParamDoc {
             name: "action",
             default: "required",
             unit: "name",
@@ -337,8 +344,9 @@ pub fn select_instances(instances: &[InstanceInfo], selector: Option<&str>) -> R
         .collect();
     if picked.is_empty() {
         let names: Vec<String> = instances.iter().take(12).map(|i| format!("`{}`", i.name)).collect();
-        let more = if instances.len() > 12 { ", ..." } else { "" };
-        return Err(format!("no instance matches `{selector}` (instances: {}{more})", names.join(", ")));
+        let more = if instances.len() > 12 { format!(" and {} more", instances.len() - 12) } else { String::new() };
+        let hint = super::did_you_mean(selector, instances.iter().map(|i| i.name.as_str()));
+        return Err(format!("no instance matches `{selector}` (instances: {}{more}){hint}", names.join(", ")));
     }
     Ok(picked)
 }

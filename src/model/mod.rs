@@ -561,6 +561,24 @@ pub fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
 }
 
+/// The candidate closest to `word` if it is close enough to be what was meant (a typo: an edit
+/// distance of at most a third of the word, at least 1), for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|candidate| *candidate != word)
+        .map(|candidate| (strsim::levenshtein(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// "; did you mean `x`?" for the closest candidate, or nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+}
+
 /// Rejects fields that were given but do not apply to the chosen variant of a table (a
 /// `shape` on an exponential distribution, say), so that typos are not silently ignored.
 /// `given` pairs each optional field's name with whether it was present.
@@ -639,6 +657,14 @@ mod tests {
     /// Messages are copied into the event queue by value, so their size is watched: 104 bytes
     /// (an `Internal` holding a request, 96, and the variant's tag). It was 96 before requests
     /// carried their client's deadline; anything bigger needs a measurement in BENCHMARKS.md.
+    #[test]
+    fn suggestions_are_for_near_misses_only() {
+        assert_eq!(closest("write_fracton", ["write_fraction", "target"]), Some("write_fraction"));
+        assert_eq!(closest("replicatons", ["replications", "seed"]), Some("replications"));
+        assert_eq!(closest("db", ["app", "cache"]), None);
+        assert_eq!(did_you_mean("dbb", ["db"]), "; did you mean `db`?");
+    }
+
     #[test]
     fn messages_stay_small() {
         assert!(std::mem::size_of::<Message>() <= 104, "Message is {} bytes", std::mem::size_of::<Message>());

@@ -170,7 +170,20 @@ fn set_in_value<'i>(
                             item.get_ref().as_table()?.get("name")?.get_ref().as_str().map(|n| format!("`{n}`"))
                         })
                         .collect();
-                    format!("`{path}`: nothing is named `{name}` (names here: {})", names.join(", "))
+                    if name.parse::<usize>().is_ok() {
+                        let suggested = path.replacen(&format!(".{name}"), &format!("[{name}]"), 1);
+                        return format!(
+                            "`{path}`: elements are addressed by name or by position in brackets: did you mean `{suggested}`?"
+                        );
+                    }
+                    if names.is_empty() {
+                        return format!(
+                            "`{path}`: nothing is named `{name}`, and these elements have no `name`: address them by position, e.g. `fault[0]`"
+                        );
+                    }
+                    let bare: Vec<&str> = names.iter().map(|n| n.trim_matches('`')).collect();
+                    let hint = crate::model::did_you_mean(name, bare.iter().copied());
+                    format!("`{path}`: nothing is named `{name}` (names here: {}){hint}", names.join(", "))
                 })?,
             };
             let item = &mut items.deref_mut()[index];

@@ -240,7 +240,15 @@ impl ScenarioSpec {
                 let known: Vec<String> = self.components.iter().map(|c| format!("`{}`", c.name)).collect();
                 (
                     format!("{path}.target"),
-                    format!("no component is called `{}` (components: {})", workload.config.target, known.join(", ")),
+                    format!(
+                        "no component is called `{}` (components: {}){}",
+                        workload.config.target,
+                        known.join(", "),
+                        crate::model::did_you_mean(
+                            &workload.config.target,
+                            self.components.iter().map(|c| c.name.as_str())
+                        )
+                    ),
                 )
             })?;
             let horizon = SimTime::ZERO + self.simulation.duration.get();
@@ -265,10 +273,10 @@ impl ScenarioSpec {
                 ));
             }
             let target = match &plan.target {
-                Some(name) => Some(
-                    resolve(name)
-                        .ok_or_else(|| (format!("{path}.target"), format!("no component is called `{name}`")))?,
-                ),
+                Some(name) => Some(resolve(name).ok_or_else(|| {
+                    let hint = crate::model::did_you_mean(name, self.components.iter().map(|c| c.name.as_str()));
+                    (format!("{path}.target"), format!("no component is called `{name}`{hint}"))
+                })?),
                 None => None,
             };
             // Component names cannot contain '/', so fault streams never collide with them.

@@ -101,6 +101,14 @@ pub(super) fn humanize(message: &str) -> String {
     ] {
         out = out.replace(rust, plain);
     }
+    // serde: "unknown field `replicatons`, expected one of `duration`, `warmup`, ...".
+    if let Some(rest) = out.strip_prefix("unknown field `")
+        && let Some((unknown, expected)) = rest.split_once("`, expected ")
+    {
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let hint = crate::model::did_you_mean(unknown, candidates.iter().copied());
+        out.push_str(&hint);
+    }
     while let Some(start) = out.find("expected struct ") {
         let rest = &out[start + "expected struct ".len()..];
         let end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());

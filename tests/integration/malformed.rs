@@ -325,3 +325,21 @@ fn a_shortened_run_that_drops_its_fault_is_rejected() {
         assert!(!out.exists(), "{}", outcome.describe());
     }
 }
+
+/// Near misses get a suggestion: a misspelt key or name, and an array element addressed with a
+/// dot instead of brackets.
+#[test]
+fn near_misses_are_answered_with_a_suggestion() {
+    let cases: &[(&str, &[&str])] = &[
+        ("simulation.replicatons=3", &["unknown field `replicatons`", "did you mean `replications`?"]),
+        ("workload.userz.arrival.rate=3", &["nothing is named `userz`", "did you mean `users`?"]),
+        ("workload.users.write_fracton=0.5", &["unknown field `write_fracton`", "did you mean `write_fraction`?"]),
+    ];
+    for (arg, fragments) in cases {
+        let fragments: Vec<String> = fragments.iter().map(|f| f.to_string()).collect();
+        assert_bad_arguments(&["--set", arg], &fragments);
+    }
+    let outcome = stratus(["check", "scenarios/rds-multi-az-failover.toml", "--set", "fault.0.az=b"]);
+    assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("did you mean `fault[0].az`?"), "{}", outcome.describe());
+}
