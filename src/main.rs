@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use stratus::experiment::{self, RunOptions};
+use stratus::experiment::{self, Progress, RunOptions};
 use stratus::report;
 use stratus::scenario::{Override, Scenario, ScenarioError};
 use stratus::services::registry::{KIND_DOCS, kind_doc};
@@ -42,7 +42,7 @@ enum Command {
         /// Override any parameter by its dotted path, e.g. --set component.app.servers=4.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
-        /// Do not draw a progress bar.
+        /// No progress bar (on a terminal) or progress lines every 10 s (otherwise).
         #[arg(long)]
         no_progress: bool,
     },
@@ -121,7 +121,12 @@ fn run(command: Command) -> Result<(), CliError> {
             report::check_output_folder(&out)?;
             eprintln!("stratus: {} — {}", scenario.name, run_count(&scenario));
             let started = Instant::now();
-            let options = RunOptions { threads, progress: !no_progress && std::io::stderr().is_terminal() };
+            let progress = match (no_progress, std::io::stderr().is_terminal()) {
+                (true, _) => Progress::Hidden,
+                (false, true) => Progress::Bar,
+                (false, false) => Progress::Lines,
+            };
+            let options = RunOptions { threads, progress };
             let results = experiment::run(&scenario, &options)?;
             let elapsed = started.elapsed().as_secs_f64();
             report::write_all(&results, &scenario.resolved_toml, &out)?;

@@ -18,9 +18,25 @@ use stats::estimate_within;
 pub struct RunOptions {
     /// Worker threads; None = one per core.
     pub threads: Option<usize>,
-    /// Draw a progress bar on stderr (it hides itself when stderr is not a terminal).
-    pub progress: bool,
+    /// How progress is shown on stderr.
+    pub progress: Progress,
 }
+
+/// How a run shows its progress on stderr.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing.
+    #[default]
+    Hidden,
+    /// A progress bar (for a terminal).
+    Bar,
+    /// A line every [`PROGRESS_LINE_INTERVAL`] once the run has lasted that long (for logs
+    /// and batch jobs, where a bar cannot be drawn).
+    Lines,
+}
+
+/// How often [`Progress::Lines`] prints: every 10 s of wall time.
+pub const PROGRESS_LINE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Errors while running an experiment.
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +186,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         .iter()
         .flat_map(|point| (0..point.spec.simulation.replications).map(move |rep| (point.index, rep)))
         .collect();
-    let bar = if options.progress {
+    let bar = if options.progress == Progress::Bar {
         ProgressBar::new(tasks.len() as u64)
     } else {
         ProgressBar::with_draw_target(Some(tasks.len() as u64), ProgressDrawTarget::hidden())
@@ -194,8 +210,35 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         })?;
         world.run().map_err(|stalled| ExperimentError::Stalled { point: point_index, replication, stalled })
     };
+    let started = std::time::Instant::now();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let last_line = std::sync::Mutex::new(started);
+    let total = tasks.len();
+    let report_line = || {
+        let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if options.progress != Progress::Lines {
+            return;
+        }
+        let Ok(mut last) = last_line.lock() else { return };
+        if last.elapsed() >= PROGRESS_LINE_INTERVAL && finished < total {
+            *last = std::time::Instant::now();
+            eprintln!(
+                "stratus: {finished}/{total} runs done ({:.0}%), {:.0} s elapsed",
+                100.0 * finished as f64 / total as f64,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
     let execute = || -> Vec<Result<RunOutput, ExperimentError>> {
-        tasks.par_iter().progress_with(bar.clone()).map(run_one).collect()
+        tasks
+            .par_iter()
+            .progress_with(bar.clone())
+            .map(|task| {
+                let output = run_one(task);
+                report_line();
+                output
+            })
+            .collect()
     };
     let outputs = match options.threads {
         Some(threads) => rayon::ThreadPoolBuilder::new()

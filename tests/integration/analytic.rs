@@ -145,8 +145,9 @@ fn simulate(label: &'static str, toml: &str, warmup: f64, window: f64) -> Run {
     let scenario = Scenario::from_source(label, toml, Path::new("."), &overrides)
         .unwrap_or_else(|e| panic!("{label}: the scenario does not load: {e}"));
     let started = Instant::now();
-    let results = experiment::run(&scenario, &RunOptions { threads: None, progress: false })
-        .unwrap_or_else(|e| panic!("{label}: the experiment failed: {e}"));
+    let results =
+        experiment::run(&scenario, &RunOptions { threads: None, progress: stratus::experiment::Progress::Hidden })
+            .unwrap_or_else(|e| panic!("{label}: the experiment failed: {e}"));
     println!(
         "[{label}] {} replications × {window} s measured: {:.2}M events in {:.2} s",
         scenario.points[0].spec.simulation.replications,
@@ -964,8 +965,11 @@ fn fingerprint(results: &ExperimentResults) -> Vec<(String, u64)> {
 fn determinism_across_thread_counts() {
     let scenario = Scenario::from_source("determinism", DETERMINISM, Path::new("."), &[]).expect("valid scenario");
     let run = |threads: usize| {
-        let results = experiment::run(&scenario, &RunOptions { threads: Some(threads), progress: false })
-            .expect("the experiment runs");
+        let results = experiment::run(
+            &scenario,
+            &RunOptions { threads: Some(threads), progress: stratus::experiment::Progress::Hidden },
+        )
+        .expect("the experiment runs");
         (results.total_events, fingerprint(&results))
     };
     let (events, reference) = run(1);

@@ -10,7 +10,8 @@ use stratus::scenario::Scenario;
 pub fn run_in(label: &str, toml: &str, base_dir: &Path) -> ExperimentResults {
     let scenario =
         Scenario::from_source(label, toml, base_dir, &[]).unwrap_or_else(|e| panic!("{label} does not load: {e}"));
-    experiment::run(&scenario, &RunOptions { threads: None, progress: false }).expect("the experiment runs")
+    experiment::run(&scenario, &RunOptions { threads: None, progress: stratus::experiment::Progress::Hidden })
+        .expect("the experiment runs")
 }
 
 /// Loads and runs `toml`.

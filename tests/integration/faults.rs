@@ -314,7 +314,7 @@ target = "app"
 clients = 1
 "#;
     let scenario = Scenario::from_source("stall.toml", toml, Path::new("."), &[]).unwrap();
-    let options = stratus::experiment::RunOptions { threads: Some(1), progress: false };
+    let options = stratus::experiment::RunOptions { threads: Some(1), progress: stratus::experiment::Progress::Hidden };
     match stratus::experiment::run(&scenario, &options) {
         Err(error @ stratus::experiment::ExperimentError::Stalled { .. }) => {
             assert!(error.to_string().contains("stopped advancing"), "{error}");

@@ -626,8 +626,12 @@ mtbf = { dist = "exponential", mean = "15s" }
 mttr = { dist = "exponential", mean = "5s" }
 "#;
     let scenario = Scenario::from_source("rds-test.toml", toml, Path::new("."), &[]).expect("valid");
-    let one = experiment::run(&scenario, &RunOptions { threads: Some(1), progress: false }).expect("runs");
-    let two = experiment::run(&scenario, &RunOptions { threads: Some(2), progress: false }).expect("runs");
+    let one =
+        experiment::run(&scenario, &RunOptions { threads: Some(1), progress: stratus::experiment::Progress::Hidden })
+            .expect("runs");
+    let two =
+        experiment::run(&scenario, &RunOptions { threads: Some(2), progress: stratus::experiment::Progress::Hidden })
+            .expect("runs");
     for (a, b) in one.points[0].replications.iter().zip(&two.points[0].replications) {
         assert_eq!(a.events, b.events);
         let same = a.values.iter().zip(&b.values).all(|(x, y)| x.to_bits() == y.to_bits());
