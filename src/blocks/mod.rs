@@ -3,7 +3,8 @@
 //!
 //! - [`station`]: [`station::ServerPool`] (c servers, a FIFO queue, service times) and the
 //!   `station` kind built on it;
-//! - [`caller`]: the client policy (timeouts, retries with backoff, DNS caching);
+//! - [`caller`]: calls from one component to another (timeouts, retries with backoff, DNS
+//!   caching), under the [`client`] policy;
 //! - [`workload`]: open and closed-loop clients that drive a scenario, and their
 //!   [`arrivals`] processes;
 //! - [`health`]: crash depth and nested slow factors per instance, role → instance bindings;
@@ -14,6 +15,7 @@
 
 pub mod arrivals;
 pub mod caller;
+pub mod client;
 pub mod endpoint;
 pub mod health;
 pub mod outage;
