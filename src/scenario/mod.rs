@@ -521,6 +521,15 @@ impl Scenario {
                 provenance.override_spans.push((span, format!("the value comes from {}", item.source.origin())));
             }
             let spec = resolve_point(&doc, &files).map_err(|(span, message)| {
+                // The sweep note only where the sweep matters: not when the scenario without
+                // its sweep fails the same way.
+                let same_without_sweep = !axes.is_empty() && {
+                    let mut base = root.clone();
+                    parsed_overrides
+                        .iter()
+                        .all(|item| doc::set_path(&mut base, item.path, item.value.clone(), None).is_ok())
+                        && resolve_point(&base, &files).err().is_some_and(|(_, other)| other == message)
+                };
                 let mut diagnostic = Diagnostic::new(file, source, span.clone(), message);
                 let from_override = provenance
                     .override_spans
@@ -529,7 +538,8 @@ impl Scenario {
                         override_span.start <= span.start && span.end <= override_span.end.max(override_span.start + 1)
                     })
                     .map(|(_, note)| note.clone());
-                diagnostic.note = from_override.or(provenance.sweep_note.clone());
+                diagnostic.note =
+                    from_override.or(if same_without_sweep { None } else { provenance.sweep_note.clone() });
                 ScenarioError::Invalid(Box::new(diagnostic))
             })?;
             if first_tables.is_none() {

@@ -343,3 +343,23 @@ fn near_misses_are_answered_with_a_suggestion() {
     assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
     assert!(outcome.stderr.contains("did you mean `fault[0].az`?"), "{}", outcome.describe());
 }
+
+/// The `in sweep point` note appears where the sweep matters (a swept value is invalid), not
+/// for a mistake the scenario has whatever the sweep (a dangling name).
+#[test]
+fn the_sweep_note_appears_only_where_the_sweep_matters() {
+    let scratch = TempDir::new("sweep-note");
+    let base = "name = \"x\"\n[simulation]\nduration = \"1m\"\n[[component]]\nname = \"app\"\nkind = \"station\"\n\
+                service = \"1ms\"\n[[workload]]\nname = \"w\"\narrival = { process = \"poisson\", rate = 1 }\n";
+    let swept_bad = scratch.join("swept-bad.toml");
+    fs::write(&swept_bad, format!("{base}target = \"app\"\n[sweep]\n\"component.app.servers\" = [2, 0]\n")).unwrap();
+    let outcome = stratus([OsStr::new("check"), swept_bad.as_os_str()]);
+    assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("in sweep point 1"), "{}", outcome.describe());
+    let unrelated = scratch.join("unrelated.toml");
+    fs::write(&unrelated, format!("{base}target = \"ap\"\n[sweep]\n\"component.app.servers\" = [2, 3]\n")).unwrap();
+    let outcome = stratus([OsStr::new("check"), unrelated.as_os_str()]);
+    assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
+    assert!(outcome.stderr.contains("did you mean `app`?"), "{}", outcome.describe());
+    assert!(!outcome.stderr.contains("in sweep point"), "{}", outcome.describe());
+}
