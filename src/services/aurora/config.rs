@@ -72,11 +72,18 @@ pub const DEFAULT_CRASH_RECOVERY_SECS: f64 = 5.0;
 /// Mean time to re-create a writer when no replica can take over: 6 min, lognormal cv 0.3,
 /// 97% under 10 min (AUG: "typically < 10 min"; docs/models.md "Aurora").
 pub const DEFAULT_RECREATE_SECS: f64 = 360.0;
-/// Mean time a replica takes to apply a shipped redo record after it arrives: 2 ms,
-/// lognormal cv 0.5 — V17's 2.6 ms replica lag at 1k writes/s less the 0.6 ms cross-AZ
-/// one-way delay (docs/models.md "Aurora", "Network"). Not load dependent: V17's 5.4 ms at
-/// 10k writes/s is not reproduced.
-pub const DEFAULT_REPLICA_APPLY_SECS: f64 = 2.0e-3;
+/// Time a replica's single apply thread spends on one redo record: 74.5 µs, constant. Fitted
+/// with [`DEFAULT_REDO_BATCH_INTERVAL`] to V17 Table 4 (replica lag 2.62, 3.42, 3.94 and 5.38 ms
+/// at 1k, 2k, 5k and 10k writes/s): the model's mean lag is T/2 + δ + c·(λT + 1) (wait for the
+/// batch, the 0.6 ms cross-AZ one-way delay δ, the whole batch's apply), linear in the write
+/// rate λ; least squares over the four figures gives intercept 2.569 ms and slope
+/// T·c = 0.2824 ms per 1,000 writes/s, so T = 3.79 ms and c = 74.5 µs (residuals +0.23, −0.29,
+/// +0.04, +0.01 ms; docs/models.md "Aurora replica lag").
+pub const DEFAULT_REPLICA_APPLY_SECS: f64 = 74.5e-6;
+/// How often the writer ships the redo committed since its last shipment to the replicas, as
+/// one batch: 3.79 ms. Fitted with [`DEFAULT_REPLICA_APPLY_SECS`] to V17 Table 4 (see there);
+/// AWS publishes no interval.
+pub const DEFAULT_REDO_BATCH_INTERVAL: SimDuration = SimDuration::from_micros(3790);
 
 /// Where reads go.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -150,9 +157,12 @@ pub struct AuroraConfig {
     /// Time to re-create a writer when no replica can be promoted.
     #[serde(default = "default_recreate_time")]
     pub recreate_time: DistSpec<Seconds>,
-    /// Time a replica takes to apply a redo record.
+    /// Time a replica's apply thread spends on one redo record.
     #[serde(default = "default_replica_apply")]
     pub replica_apply: DistSpec<Seconds>,
+    /// How often the writer ships the redo committed since the last shipment to the replicas.
+    #[serde(default = "default_redo_batch_interval")]
+    pub redo_batch_interval: Duration,
 }
 
 fn lognormal(mean: f64, cv: f64) -> DistSpec<Seconds> {
@@ -202,7 +212,10 @@ fn default_recreate_time() -> DistSpec<Seconds> {
     lognormal(DEFAULT_RECREATE_SECS, 0.3)
 }
 fn default_replica_apply() -> DistSpec<Seconds> {
-    lognormal(DEFAULT_REPLICA_APPLY_SECS, 0.5)
+    DistSpec::constant(DEFAULT_REPLICA_APPLY_SECS)
+}
+fn default_redo_batch_interval() -> Duration {
+    Duration(DEFAULT_REDO_BATCH_INTERVAL)
 }
 
 impl Default for AuroraConfig {
@@ -230,6 +243,7 @@ impl Default for AuroraConfig {
             crash_recovery: default_crash_recovery(),
             recreate_time: default_recreate_time(),
             replica_apply: default_replica_apply(),
+            redo_batch_interval: default_redo_batch_interval(),
         }
     }
 }
@@ -279,8 +293,10 @@ pub struct Params {
     pub crash_recovery: Dist,
     /// Writer re-creation time.
     pub recreate_time: Dist,
-    /// Replica apply time.
+    /// Replica apply time per record.
     pub replica_apply: Dist,
+    /// Redo shipping interval.
+    pub redo_batch_interval: SimDuration,
 }
 
 impl AuroraConfig {
@@ -396,6 +412,9 @@ impl AuroraConfig {
             }
             (None, None) => (DEFAULT_PROTECTION_GROUPS, PROTECTION_GROUP_BYTES),
         };
+        if self.redo_batch_interval.get() == SimDuration::ZERO {
+            return Err(SpecError::new("redo_batch_interval", "the redo batch interval must be longer than 0"));
+        }
         if self.read_hedge.get() == SimDuration::ZERO {
             return Err(SpecError::new("read_hedge", "the read hedge must be longer than 0"));
         }
@@ -429,6 +448,7 @@ impl AuroraConfig {
             crash_recovery: dist("crash_recovery", &self.crash_recovery)?,
             recreate_time: dist("recreate_time", &self.recreate_time)?,
             replica_apply: dist("replica_apply", &self.replica_apply)?,
+            redo_batch_interval: self.redo_batch_interval.get(),
         })
     }
 }

@@ -62,9 +62,14 @@
 //! immediate `Unavailable` (read-only, `errors.read_only`) and reads are served there.
 //!
 //! # Replicas
-//! At commit the writer ships the redo record to every up replica (a message across AZs); the
-//! replica applies it after `replica_apply`. `replica_lag` is commit to apply. Reads go where
-//! `read_routing` says; the reader endpoint's DNS is not modelled (it skips down replicas).
+//! Every `redo_batch_interval` the writer ships the redo committed since its last shipment to
+//! every up replica as one batch (a message across AZs); the replica's single apply thread
+//! applies it record by record (`replica_apply` each, after any batch still being applied) and
+//! the batch becomes visible when it is done. `replica_lag` is commit to visibility: half an
+//! interval, the network, and the batch's apply — which grows with the write rate, fitted to
+//! V17 Table 4 (`config.rs`). Simplification: the apply thread does not take workers from the
+//! replica's reads. Reads go where `read_routing` says; the reader endpoint's DNS is not
+//! modelled (it skips down replicas).
 //!
 //! # Placement
 //! Clients address the component, which the network places in the writer's AZ: the
@@ -188,6 +193,8 @@ struct Instance {
     cold_since: Option<SimTime>,
     /// Requests it holds outside its pool: commits and segment reads in progress.
     pending: u64,
+    /// A replica's redo apply thread is busy until then.
+    apply_free_at: SimTime,
 }
 
 /// A running Aurora cluster.
@@ -214,6 +221,8 @@ pub struct Aurora {
     reads: Slab<PendingRead>,
     next_read_id: u64,
     next_reader: usize,
+    /// Redo shipping to the replicas, in batches.
+    redo: writes::RedoBatches,
     metrics: Metrics,
 }
 
@@ -234,6 +243,7 @@ impl Aurora {
             incarnation: 0,
             cold_since: None,
             pending: 0,
+            apply_free_at: SimTime::ZERO,
         };
         let mut instances = vec![instance(0, params.writer_az, DEFAULT_TIER)];
         for (k, (&az, &tier)) in params.replica_azs.iter().zip(&params.tiers).enumerate() {
@@ -259,6 +269,7 @@ impl Aurora {
             reads: Slab::new(),
             next_read_id: 0,
             next_reader: 0,
+            redo: writes::RedoBatches::default(),
             metrics,
         }
     }
@@ -288,6 +299,12 @@ impl Aurora {
 }
 
 impl Component for Aurora {
+    fn start(&mut self, ctx: &mut Ctx<'_>) {
+        if self.replicas() > 0 {
+            ctx.timer(self.params.redo_batch_interval, Timer::new(AuroraTimer::RedoFlush, 0, 0));
+        }
+    }
+
     fn handle(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
         match msg {
             Message::Request(request) => self.on_request(request, ctx),
@@ -297,6 +314,8 @@ impl Component for Aurora {
                 Some(AuroraTimer::SegmentReadDone) => self.on_segment_read_done(timer, ctx),
                 Some(AuroraTimer::ReadHedge) => self.on_read_hedge(timer, ctx),
                 Some(AuroraTimer::SegmentRepair) => self.on_repair(timer, ctx),
+                Some(AuroraTimer::RedoFlush) => self.on_redo_flush(ctx),
+                Some(AuroraTimer::ReplicaApplied) => self.on_replica_applied(timer, ctx),
                 Some(AuroraTimer::FailoverDone) if self.epoch_is_current(&timer) => self.on_failover_done(ctx),
                 Some(AuroraTimer::RecreateDone) if self.epoch_is_current(&timer) => self.on_recreate_done(ctx),
                 Some(AuroraTimer::RecoveryDone) if self.epoch_is_current(&timer) => self.on_recovery_done(ctx),

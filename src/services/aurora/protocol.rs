@@ -25,6 +25,12 @@ crate::message_kinds! {
         /// A destroyed segment was rebuilt from its peers: `slot` the segment index, `tag` its
         /// loss epoch when it was destroyed (stale if destroyed again since).
         SegmentRepair,
+        /// The writer ships the redo committed since the last shipment (every
+        /// `redo_batch_interval`, while the cluster has replicas).
+        RedoFlush,
+        /// A replica finished applying a redo batch: `slot` the replica, `data` the batch id,
+        /// `tag` the replica's incarnation when it started (stale if re-created since).
+        ReplicaApplied,
         /// Epoch-guarded: a failover's promotion is due. `tag` carries the writer epoch it was
         /// set in; ignored if the epoch moved on.
         FailoverDone,
@@ -61,8 +67,8 @@ crate::message_kinds! {
         /// A segment's answer to a read: `from` the read's slot, `to` the segment index, `data`
         /// the read id.
         SegmentReadReply,
-        /// A committed redo record shipped to a replica: `from` the writer, `to` the replica,
-        /// `data` the LSN; the request's `arrived` carries the commit time.
+        /// A batch of committed redo shipped to a replica: `from` the writer, `to` the replica,
+        /// `data` the batch id, `tag` the number of records in it.
         RedoShip,
     }
 }

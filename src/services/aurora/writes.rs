@@ -3,12 +3,51 @@
 //! commits the write, and the committed record is shipped to the replicas. Records that
 //! segments missed while away are resent when they return. Also the segment side of any work
 //! (redo or reads): whether a segment is alive, and how long it takes.
+//!
+//! Replicas get the committed redo in batches: every `redo_batch_interval` the writer ships
+//! what committed since the last shipment as one message to each up replica, whose single
+//! apply thread applies the batch record by record (`replica_apply` each) and makes it visible
+//! when the whole batch is applied. A record's lag is the wait for its batch, the network, the
+//! replica's backlog and its batch's apply, so it grows with the write rate (batches get
+//! bigger); fitted to V17 Table 4 (config.rs, `DEFAULT_REPLICA_APPLY_SECS`).
+
+use std::collections::VecDeque;
 
 use super::protocol::{AuroraInternal, AuroraTimer};
 use super::storage::{SEGMENTS_PER_GROUP, WRITE_QUORUM};
 use super::{Aurora, metrics::Cause};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{Ctx, Internal, Network, Request, Status, Timer};
+use crate::model::{ComponentId, Ctx, Internal, Network, Op, Request, Status, Timer};
+
+/// Batches of shipped redo kept for the replicas' lag measurement (commit times by batch):
+/// 4,096 batches, 15 s at the default interval — a replica further behind than that is not
+/// measured until it catches up.
+const KEPT_BATCHES: usize = 4096;
+
+/// Redo waiting to be shipped, and the commit times of recently shipped batches.
+#[derive(Default)]
+pub(super) struct RedoBatches {
+    /// Commit times of the records committed since the last shipment.
+    pending: Vec<SimTime>,
+    /// (batch id, commit times) of the last [`KEPT_BATCHES`] shipped batches.
+    shipped: VecDeque<(u64, Vec<SimTime>)>,
+    next_id: u64,
+}
+
+/// The request carried by redo batches, which concern no client request.
+const PLACEHOLDER: Request = Request {
+    id: 0,
+    op: Op::Write,
+    key: 0,
+    size: 0,
+    created: SimTime::ZERO,
+    arrived: SimTime::ZERO,
+    client: ComponentId::WORLD,
+    token: 0,
+    attempt: 0,
+    resolved_at: SimTime::ZERO,
+    deadline: SimTime::MAX,
+};
 
 /// A write waiting for its 4th ack.
 pub(super) struct PendingCommit {
@@ -137,28 +176,79 @@ impl Aurora {
         m.writes_ok.incr();
         let writer_az = self.writer_az();
         ctx.reply_from_az(writer_az, entry.request, Status::Ok);
-        // Ship the record to the replicas; `arrived` carries the commit time.
-        let mut shipped = entry.request;
-        shipped.arrived = now;
-        for (r, replica) in self.instances.iter().enumerate() {
-            if r != self.writer && replica.up {
-                let internal =
-                    Internal::new(AuroraInternal::RedoShip, self.writer as u32, r as u32, entry.lsn, shipped);
-                ctx.send_internal(writer_az, replica.az, internal);
-            }
+        if self.instances.len() > 1 {
+            // Shipped to the replicas with the next batch.
+            self.redo.pending.push(now);
         }
     }
 
-    /// A committed record reached a replica: it applies it after `replica_apply`.
+    /// The writer's redo shipping tick: send what committed since the last one as one batch to
+    /// every up replica.
+    pub(super) fn on_redo_flush(&mut self, ctx: &mut Ctx<'_>) {
+        ctx.timer(self.params.redo_batch_interval, Timer::new(AuroraTimer::RedoFlush, 0, 0));
+        if self.redo.pending.is_empty() {
+            return;
+        }
+        if !self.writer_open() {
+            self.redo.pending.clear(); // Lost with the writer: never shipped.
+            return;
+        }
+        let id = self.redo.next_id;
+        self.redo.next_id += 1;
+        let count = self.redo.pending.len() as u32;
+        let writer_az = self.writer_az();
+        for (r, replica) in self.instances.iter().enumerate() {
+            if r != self.writer && replica.up {
+                let internal = Internal::new(AuroraInternal::RedoShip, self.writer as u32, r as u32, id, PLACEHOLDER)
+                    .tagged(count);
+                ctx.send_internal(writer_az, replica.az, internal);
+            }
+        }
+        // Keep the batch's commit times; reuse the oldest kept batch's buffer.
+        let mut spare = if self.redo.shipped.len() >= KEPT_BATCHES {
+            self.redo.shipped.pop_front().map(|(_, times)| times).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        spare.clear();
+        std::mem::swap(&mut spare, &mut self.redo.pending);
+        self.redo.shipped.push_back((id, spare));
+    }
+
+    /// A redo batch reached replica `r`: its apply thread applies it after what it is applying.
     pub(super) fn on_redo_shipped(&mut self, internal: Internal, ctx: &mut Ctx<'_>) {
         let r = internal.to as usize;
         if r == self.writer || !self.instances.get(r).is_some_and(|i| i.up) {
             return;
         }
-        let apply = self.params.replica_apply.sample_duration(ctx.rng);
-        let lag = (ctx.now() - internal.request.arrived) + apply;
-        self.metrics.replica_lag.record(lag);
-        self.metrics.interval_lag.record(lag.as_millis_f64());
+        let now = ctx.now();
+        let mut work = SimDuration::ZERO;
+        for _ in 0..internal.tag {
+            work += self.params.replica_apply.sample_duration(ctx.rng);
+        }
+        let replica = &mut self.instances[r];
+        let done = replica.apply_free_at.max(now) + work;
+        replica.apply_free_at = done;
+        let timer = Timer::new(AuroraTimer::ReplicaApplied, r as u32, internal.data).tagged(replica.incarnation);
+        ctx.timer(done - now, timer);
+    }
+
+    /// Replica `r` applied a batch: its records are visible there; measure their lag.
+    pub(super) fn on_replica_applied(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
+        let r = timer.slot as usize;
+        if !self.instances.get(r).is_some_and(|i| i.up && i.incarnation == timer.tag) {
+            return;
+        }
+        let Some(&(first, _)) = self.redo.shipped.front() else { return };
+        let Some((_, times)) = timer.data.checked_sub(first).and_then(|k| self.redo.shipped.get(k as usize)) else {
+            return; // Older than the kept batches.
+        };
+        let now = ctx.now();
+        for &committed in times {
+            let lag = now - committed;
+            self.metrics.replica_lag.record(lag);
+            self.metrics.interval_lag.record(lag.as_millis_f64());
+        }
     }
 
     /// Segments of group `pg` in `came_back` returned: resend the records of waiting writes
