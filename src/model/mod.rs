@@ -121,6 +121,24 @@ pub struct Request {
     pub deadline: SimTime,
 }
 
+impl Request {
+    /// The request carried by internal messages that concern no client request (replication,
+    /// acknowledgements, redo shipping).
+    pub const NONE: Request = Request {
+        id: 0,
+        op: Op::Write,
+        key: 0,
+        size: 0,
+        created: SimTime::ZERO,
+        arrived: SimTime::ZERO,
+        client: ComponentId::WORLD,
+        token: 0,
+        attempt: 0,
+        resolved_at: SimTime::ZERO,
+        deadline: SimTime::MAX,
+    };
+}
+
 /// The outcome carried by a reply.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Status {

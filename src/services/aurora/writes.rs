@@ -17,7 +17,7 @@ use super::protocol::{AuroraInternal, AuroraTimer};
 use super::storage::{SEGMENTS_PER_GROUP, WRITE_QUORUM};
 use super::{Aurora, metrics::Cause};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{ComponentId, Ctx, Internal, Network, Op, Request, Status, Timer};
+use crate::model::{Ctx, Internal, Network, Request, Status, Timer};
 
 /// Batches of shipped redo kept for the replicas' lag measurement (commit times by batch):
 /// 4,096 batches, 15 s at the default interval — a replica further behind than that is not
@@ -33,21 +33,6 @@ pub(super) struct RedoBatches {
     shipped: VecDeque<(u64, Vec<SimTime>)>,
     next_id: u64,
 }
-
-/// The request carried by redo batches, which concern no client request.
-const PLACEHOLDER: Request = Request {
-    id: 0,
-    op: Op::Write,
-    key: 0,
-    size: 0,
-    created: SimTime::ZERO,
-    arrived: SimTime::ZERO,
-    client: ComponentId::WORLD,
-    token: 0,
-    attempt: 0,
-    resolved_at: SimTime::ZERO,
-    deadline: SimTime::MAX,
-};
 
 /// A write waiting for its 4th ack.
 pub(super) struct PendingCommit {
@@ -199,7 +184,7 @@ impl Aurora {
         let writer_az = self.writer_az();
         for (r, replica) in self.instances.iter().enumerate() {
             if r != self.writer && replica.up {
-                let internal = Internal::new(AuroraInternal::RedoShip, self.writer as u32, r as u32, id, PLACEHOLDER)
+                let internal = Internal::new(AuroraInternal::RedoShip, self.writer as u32, r as u32, id, Request::NONE)
                     .tagged(count);
                 ctx.send_internal(writer_az, replica.az, internal);
             }

@@ -7,8 +7,7 @@
 //! reply status. Sequence numbers (LSNs, binlog positions) and proxy connection generations
 //! travel whole in `data`.
 
-use crate::engine::SimTime;
-use crate::model::{ComponentId, Op, Request, Status};
+use crate::model::Status;
 
 crate::message_kinds! {
     /// The timers of an RDS deployment.
@@ -84,21 +83,6 @@ crate::message_kinds! {
 
 /// `Internal::from`/`to` of the proxy.
 pub const PROXY_ENDPOINT: u32 = u32::MAX;
-
-/// The request carried by internal messages that concern no client request.
-pub const PLACEHOLDER: Request = Request {
-    id: 0,
-    op: Op::Write,
-    key: 0,
-    size: 0,
-    created: SimTime::ZERO,
-    arrived: SimTime::ZERO,
-    client: ComponentId::WORLD,
-    token: 0,
-    attempt: 0,
-    resolved_at: SimTime::ZERO,
-    deadline: SimTime::MAX,
-};
 
 /// Every status, indexed by its [`status_tag`].
 const STATUSES: [Status; 6] =

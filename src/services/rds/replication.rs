@@ -5,7 +5,7 @@
 
 use super::config::Deployment;
 use super::node::Role;
-use super::protocol::{PLACEHOLDER, RdsInternal, RdsTimer};
+use super::protocol::{RdsInternal, RdsTimer};
 use super::{MAX_BINLOG, Phase, Rds};
 use crate::engine::SimTime;
 use crate::model::{Ctx, Internal, Op, Request, Status, Timer};
@@ -138,8 +138,8 @@ impl Rds {
             if r.role != Role::Replica || !r.in_sync || r.resyncing || r.shipped != seq {
                 continue;
             }
-            let internal =
-                Internal::new(RdsInternal::Ship, self.primary as u32, replica as u32, seq, PLACEHOLDER).tagged(r.tag());
+            let internal = Internal::new(RdsInternal::Ship, self.primary as u32, replica as u32, seq, Request::NONE)
+                .tagged(r.tag());
             if ctx.send_internal(from_az, r.az, internal) {
                 self.nodes[replica].shipped += 1;
             }
@@ -159,7 +159,7 @@ impl Rds {
         }
         while r.shipped < self.next_seq {
             let internal =
-                Internal::new(RdsInternal::Ship, self.primary as u32, replica as u32, r.shipped, PLACEHOLDER)
+                Internal::new(RdsInternal::Ship, self.primary as u32, replica as u32, r.shipped, Request::NONE)
                     .tagged(r.tag());
             if !ctx.send_internal(from_az, r.az, internal) {
                 break;
@@ -257,7 +257,7 @@ impl Rds {
         s.log.mark(lsn);
         let from_az = s.az;
         let primary = &self.nodes[self.primary];
-        let ack = Internal::new(RdsInternal::Ack, standby as u32, self.primary as u32, lsn, PLACEHOLDER)
+        let ack = Internal::new(RdsInternal::Ack, standby as u32, self.primary as u32, lsn, Request::NONE)
             .tagged(primary.tag());
         let to_az = primary.az;
         if primary.up && !ctx.send_internal(from_az, to_az, ack) {

@@ -4,8 +4,8 @@
 
 use super::protocol::{status_of_tag, status_tag};
 use super::*;
-use crate::model::Status;
 use crate::model::dist::Dist;
+use crate::model::{Request, Status};
 
 fn azs<'a>(names: &'a [&'a str]) -> impl Fn(&str) -> Option<u16> + 'a {
     move |name| names.iter().position(|az| *az == name).map(|i| i as u16)
@@ -131,7 +131,7 @@ fn protocol_kinds_and_statuses_convert_checked() {
         .collect();
     assert_eq!(steps, [RdsTimer::Detected, RdsTimer::Promoted, RdsTimer::DnsSwitched, RdsTimer::Replaced]);
     assert_eq!(RdsTimer::from_code(RdsTimer::Resynced.code() + 1), None, "an unknown timer kind");
-    let reply = Internal::new(RdsInternal::ProxyReply, 1, PROXY_ENDPOINT, 9, protocol::PLACEHOLDER);
+    let reply = Internal::new(RdsInternal::ProxyReply, 1, PROXY_ENDPOINT, 9, Request::NONE);
     assert_eq!(reply.kind_as::<RdsInternal>(), Some(RdsInternal::ProxyReply));
     assert_eq!(RdsInternal::from_code(RdsInternal::ProxyReply.code() + 1), None, "an unknown message kind");
 }
