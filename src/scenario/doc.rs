@@ -136,6 +136,9 @@ fn set_in_table<'i>(
         if matches!(segments[1], Segment::Index(_)) {
             return Err(format!("`{path}`: there is no array `{key}`"));
         }
+        if ["component", "workload", "fault"].contains(&key.as_str()) {
+            return Err(format!("`{path}`: the scenario has no `[[{key}]]` table to set; add one to the file"));
+        }
         table.insert(
             Spanned::new(table_span.clone(), Cow::Owned(key.clone())),
             Spanned::new(table_span.clone(), DeValue::Table(DeTable::new())),

@@ -339,6 +339,7 @@ fn near_misses_are_answered_with_a_suggestion() {
         let fragments: Vec<String> = fragments.iter().map(|f| f.to_string()).collect();
         assert_bad_arguments(&["--set", arg], &fragments);
     }
+    assert_bad_arguments(&["--set", "fault.0.az=b"], &["the scenario has no `[[fault]]` table to set".to_string()]);
     let outcome = stratus(["check", "scenarios/rds-multi-az-failover.toml", "--set", "fault.0.az=b"]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.describe());
     assert!(outcome.stderr.contains("did you mean `fault[0].az`?"), "{}", outcome.describe());
