@@ -377,8 +377,8 @@ client = {{ timeout = "1s", max_attempts = 3 }}
 /// (detection, promotion, DNS switch), while reads keep succeeding on the two read replicas.
 /// Over all requests the clients never see a gap longer than `outage_gap` (reads answer every
 /// few milliseconds); the writes alone are down from the crash until the switch plus at most
-/// one DNS TTL (1 s) and one retry (≤ 0.25 s backoff + 0.5 s timeout); and a host's own view
-/// of the write outage (4 hosts, each with its own cache phase) is at least as long.
+/// one DNS TTL (1 s) and one retry (≤ 0.25 s backoff + 0.5 s timeout); and each of the 4
+/// hosts' own view (over all its requests) sees no outage either, since its reads succeed.
 #[test]
 fn reads_do_not_hide_an_outage_of_writes() {
     let results = run(r#"name = "writes-down"
