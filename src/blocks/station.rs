@@ -8,6 +8,13 @@
 //! A request that finds a free server starts service at once; otherwise it waits in the queue,
 //! or is rejected when `queue_limit` requests are already waiting. A crash loses everything
 //! queued or in service (the clients find out by their timeouts) until the pool recovers.
+//!
+//! A pool also runs its owner's *background work* — one thread of it, such as a replica's
+//! redo apply ([`ServerPool::run_background`]): a job takes a server like a request does (it
+//! counts in `utilization`, and requests queue behind it), ahead of waiting requests when a
+//! server frees, and the jobs run one at a time in submission order. Simplification: a real
+//! database's background thread shares the CPU with its workers; here it holds a whole
+//! server for its duration, without preempting one.
 
 use std::collections::VecDeque;
 
@@ -59,6 +66,18 @@ pub enum Admission {
     Abandoned,
 }
 
+/// What a departure timer finished.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Departure {
+    /// A request's service: the owner answers it or passes it on.
+    Request(Request),
+    /// A background job, by the token it was submitted with.
+    Background(u64),
+}
+
+/// The timer tag of a background job's end (requests' departures carry 0).
+const BACKGROUND_TAG: u32 = 1;
+
 /// c servers, a FIFO queue and the measurements of both.
 pub struct ServerPool {
     servers: u32,
@@ -71,6 +90,10 @@ pub struct ServerPool {
     waiting: VecDeque<Request>,
     /// Requests in service with their departure timers; the slot is the server.
     in_service: Slab<(Request, EventId)>,
+    /// Background jobs not yet started: (work, token).
+    background_waiting: VecDeque<(SimDuration, u64)>,
+    /// The background job holding a server: (token, its end timer).
+    background_running: Option<(u64, EventId)>,
     response_time: LatencyHistogram,
     wait_time: LatencyHistogram,
     queue_length: TimeWeighted,
@@ -105,6 +128,8 @@ impl ServerPool {
             up: true,
             waiting: VecDeque::new(),
             in_service: Slab::new(),
+            background_waiting: VecDeque::new(),
+            background_running: None,
             response_time: LatencyHistogram::new(),
             wait_time: LatencyHistogram::new(),
             queue_length: TimeWeighted::new(),
@@ -137,7 +162,33 @@ impl ServerPool {
     /// True if a server is free.
     #[inline]
     fn has_free_server(&self) -> bool {
-        (self.in_service.len() as u64) < u64::from(self.servers)
+        (self.in_service.len() as u64 + u64::from(self.background_running.is_some())) < u64::from(self.servers)
+    }
+
+    /// Queues `work` of the owner's background thread: it starts on the next free server (at
+    /// once if one is free) after the jobs submitted before it, and its end is a departure
+    /// [`Departure::Background`] carrying `token`. A slow fault stretches it like a request's
+    /// service; a crash loses it. Does nothing while the pool is down.
+    pub fn run_background(&mut self, work: SimDuration, token: u64, ctx: &mut Ctx<'_>) {
+        if !self.up {
+            return;
+        }
+        self.background_waiting.push_back((work, token));
+        if self.background_running.is_none() && self.has_free_server() {
+            self.start_background(ctx);
+        }
+    }
+
+    /// Starts the oldest waiting background job on a free server, if there is one.
+    fn start_background(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let Some((mut work, token)) = self.background_waiting.pop_front() else { return false };
+        if self.slow_factor != 1.0 {
+            work = work.mul_f64(self.slow_factor);
+        }
+        self.busy.add(ctx.now(), 1.0);
+        let timer = Timer { kind: self.timer_kind, slot: u32::MAX, data: self.pool_index, tag: BACKGROUND_TAG };
+        self.background_running = Some((token, ctx.timer(work, timer)));
+        true
     }
 
     fn start_service(&mut self, request: Request, ctx: &mut Ctx<'_>) {
@@ -182,17 +233,27 @@ impl ServerPool {
         }
     }
 
-    /// A departure timer fired: frees the server, starts the next waiting request and returns
-    /// the finished one.
-    pub fn depart(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<Request> {
+    /// A departure timer fired: frees the server, starts what waits next (a background job
+    /// first, then the oldest waiting request) and returns what finished.
+    pub fn depart(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<Departure> {
         let now = ctx.now();
-        let (request, _) = self.in_service.remove(timer.slot)?;
-        self.busy.add(now, -1.0);
-        self.in_system.add(now, -1.0);
-        let response = now - request.arrived;
-        self.response_time.record(response);
-        self.interval_response.record(response.as_millis_f64());
-        self.completions.incr();
+        let finished = if timer.tag == BACKGROUND_TAG {
+            let (token, _) = self.background_running.take()?;
+            self.busy.add(now, -1.0);
+            Departure::Background(token)
+        } else {
+            let (request, _) = self.in_service.remove(timer.slot)?;
+            self.busy.add(now, -1.0);
+            self.in_system.add(now, -1.0);
+            let response = now - request.arrived;
+            self.response_time.record(response);
+            self.interval_response.record(response.as_millis_f64());
+            self.completions.incr();
+            Departure::Request(request)
+        };
+        if self.background_running.is_none() && self.start_background(ctx) {
+            return Some(finished);
+        }
         // The next waiting request whose client is still there; those whose client gave up
         // (closed its connection) are dropped without being served.
         while let Some(next) = self.waiting.pop_front() {
@@ -205,7 +266,7 @@ impl ServerPool {
             break;
         }
         self.queue_length.set(now, self.waiting.len() as f64);
-        Some(request)
+        Some(finished)
     }
 
     /// Crashes the pool: everything queued or in service is lost (their timers cancelled) and
@@ -220,6 +281,10 @@ impl ServerPool {
                 ctx.cancel(timer);
             },
         ) as u64;
+        self.background_waiting.clear();
+        if let Some((_, timer)) = self.background_running.take() {
+            ctx.cancel(timer);
+        }
         self.lost.add(lost);
         self.up = false;
         self.queue_length.set(now, 0.0);
@@ -465,7 +530,7 @@ impl Component for Station {
                 }
             }
             Message::Timer(timer) if self.pool.owns(&timer) => {
-                if let Some(request) = self.pool.depart(timer, ctx) {
+                if let Some(Departure::Request(request)) = self.pool.depart(timer, ctx) {
                     match self.next {
                         Some(next) => ctx.send(next, Message::Request(request)),
                         None => ctx.reply(request, Status::Ok),
@@ -491,5 +556,85 @@ impl Component for Station {
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
         self.pool.finish(&self.name, now, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EventQueue;
+    use crate::engine::StreamKey;
+    use crate::model::{Event, Network};
+
+    crate::message_kinds! {
+        /// The test pool's timers.
+        timer enum TestTimer {
+            /// A departure.
+            Depart,
+        }
+    }
+
+    fn request(id: u64) -> Request {
+        Request { id, op: Op::Read, ..Request::NONE }
+    }
+
+    /// Two servers, 1 s services: a background job submitted while both are busy starts on
+    /// the first server to free, ahead of a request queued before it, and holds it for its
+    /// 5 s; utilization counts it and a second job waits for the first (one thread).
+    #[test]
+    fn background_work_takes_the_next_free_server_ahead_of_queued_requests() {
+        let constant = DistSpec::<Seconds>::constant(1.0).build().unwrap();
+        let mut pool = ServerPool::new(2, None, ServiceTimes::uniform(constant), TestTimer::Depart, 0);
+        let mut queue: EventQueue<Event> = EventQueue::new();
+        let mut network = Network::instant();
+        let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("pool");
+        let me = ComponentId(0);
+        {
+            let mut ctx = Ctx::new(me, &mut queue, &mut network, &mut rng);
+            for id in 0..3 {
+                pool.arrive(request(id), &mut ctx);
+            }
+            pool.run_background(SimDuration::from_secs(5), 70, &mut ctx);
+            pool.run_background(SimDuration::from_secs(5), 71, &mut ctx);
+        }
+        let mut finished = Vec::new();
+        while let Some(event) = queue.pop() {
+            let mut ctx = Ctx::new(me, &mut queue, &mut network, &mut rng);
+            let Message::Timer(timer) = event.msg else { continue };
+            match pool.depart(timer, &mut ctx) {
+                Some(Departure::Request(r)) => finished.push((ctx.now().as_secs_f64(), format!("request {}", r.id))),
+                Some(Departure::Background(token)) => finished.push((ctx.now().as_secs_f64(), format!("job {token}"))),
+                None => {}
+            }
+        }
+        let expected = [
+            (1.0, "request 0"),
+            (1.0, "request 1"),
+            (2.0, "request 2"), // On the server the first departure freed...
+            (6.0, "job 70"),    // ...while job 70 took the other one at 1 s.
+            (11.0, "job 71"),   // One background thread: after job 70.
+        ];
+        let got: Vec<(f64, &str)> = finished.iter().map(|(t, what)| (*t, what.as_str())).collect();
+        assert_eq!(got, expected);
+        // Busy: 2 servers for 1 s, then 2 (request 2 and job 70) for 1 s, then 1 for 9 s.
+        let utilization = pool.busy.mean(SimTime::ZERO + SimDuration::from_secs(11)) / 2.0;
+        assert!((utilization - 13.0 / 22.0).abs() < 1e-9, "{utilization}");
+    }
+
+    /// A crash loses the background work running and waiting.
+    #[test]
+    fn a_crash_loses_background_work() {
+        let constant = DistSpec::<Seconds>::constant(1.0).build().unwrap();
+        let mut pool = ServerPool::new(1, None, ServiceTimes::uniform(constant), TestTimer::Depart, 0);
+        let mut queue: EventQueue<Event> = EventQueue::new();
+        let mut network = Network::instant();
+        let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("pool");
+        let mut ctx = Ctx::new(ComponentId(0), &mut queue, &mut network, &mut rng);
+        pool.run_background(SimDuration::from_secs(5), 1, &mut ctx);
+        pool.run_background(SimDuration::from_secs(5), 2, &mut ctx);
+        pool.crash(&mut ctx);
+        pool.recover();
+        assert!(pool.background_running.is_none() && pool.background_waiting.is_empty());
+        assert!(pool.has_free_server());
     }
 }

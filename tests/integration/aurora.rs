@@ -618,3 +618,69 @@ keys = { popularity = "uniform", n = 1000000 }
     }
     assert!(lags[3] - lags[0] >= 2.3, "lag grows with the write rate: {lags:?}");
 }
+
+/// A replica's redo apply thread holds one of its workers while it applies a batch, so the
+/// replica's reads feel the write rate. Two workers serve 1,000 reads/s of 1 ms CPU each
+/// (ρ = 0.5); the writer takes 100 or 10,000 writes/s, whose records cost the replica 74.5 µs
+/// each to apply (`replica_apply`); writes take 50 µs of the writer's CPU, so the writer
+/// (also two workers) keeps up and every write reaches the replica.
+///
+/// Closed form: the replica's utilization is (λ_r·S_r + λ_w·S_apply) / 2 = 0.504 and 0.872.
+/// Its estimate over 2 × 10 s (20,000 reads, ≥ 2,000 exponential services each ± 100 %)
+/// has a relative standard error near 1 %; the tolerance of 4 % of the value is four of them.
+///
+/// Read waiting: with ρ = 0.5 an M/M/2 queue waits Wq = 0.33 ms on average; at ρ = 0.87
+/// (the apply counted as load) about 3 ms, and batches of ~38 records (one per 3.79 ms) make
+/// it burstier still. The test asks for at least 3× — a third of the theory's factor, so the
+/// noise of 20,000 waits (a relative standard error of a few %) cannot fail it, while a model
+/// whose apply took no worker (a factor of 1) fails it.
+#[test]
+fn a_replicas_reads_wait_longer_as_the_write_rate_grows() {
+    let results = crate::common::run(
+        "replica-load.toml",
+        r#"name = "replica-load"
+[simulation]
+duration = "12s"
+warmup = "2s"
+replications = 2
+seed = 5
+[topology]
+azs = ["a", "b", "c"]
+[[component]]
+name = "db"
+kind = "aurora"
+replicas = 1
+workers = 2
+read_service = { dist = "exponential", mean = "1ms" }
+write_service = { dist = "exponential", mean = "50us" }
+read_routing = "replicas"
+max_connections = 100000
+[[workload]]
+name = "w"
+target = "db"
+arrival = { process = "poisson", rate = 100 }
+write_fraction = 1.0
+keys = { popularity = "uniform", n = 1000000 }
+[[workload]]
+name = "r"
+target = "db"
+arrival = { process = "poisson", rate = 1000 }
+write_fraction = 0.0
+keys = { popularity = "uniform", n = 1000000 }
+[sweep]
+"workload.w.arrival.rate" = [100, 10000]
+"#,
+    );
+    let mut waits = Vec::new();
+    for (point, writes) in results.points.iter().zip([100.0, 10_000.0]) {
+        let utilization = point.metric("db.replica-1.utilization").expect("utilization").mean;
+        let expected = (1000.0 * 1e-3 + writes * 74.5e-6) / 2.0;
+        let wait = point.metric("db.replica-1.wait_time").expect("wait").mean;
+        println!(
+            "{writes} writes/s: replica utilization {utilization:.4} (theory {expected:.4}), read wait {wait:.3} ms"
+        );
+        assert!((utilization - expected).abs() <= 0.04 * expected, "{writes}: {utilization} vs {expected}");
+        waits.push(wait);
+    }
+    assert!(waits[1] >= 3.0 * waits[0], "reads wait longer with more writes: {waits:?}");
+}

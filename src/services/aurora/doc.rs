@@ -182,7 +182,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
             name: "replica_apply",
             default: ParamDoc::FROM_CONFIG,
             unit: "duration distribution",
-            meaning: "time a replica's single apply thread spends on one redo record; a batch becomes visible when all its records are applied",
+            meaning: "time a replica's single apply thread spends on one redo record; a batch becomes visible when all its records are applied, and holds one of the replica's workers while it is applied",
             source: "fitted with redo_batch_interval to V17 Table 4 (lag 2.62/3.42/3.94/5.38 ms at 1k/2k/5k/10k writes/s; docs/models.md)",
         },
         ParamDoc {

@@ -67,9 +67,11 @@
 //! applies it record by record (`replica_apply` each, after any batch still being applied) and
 //! the batch becomes visible when it is done. `replica_lag` is commit to visibility: half an
 //! interval, the network, and the batch's apply — which grows with the write rate, fitted to
-//! V17 Table 4 (`config.rs`). Simplification: the apply thread does not take workers from the
-//! replica's reads. Reads go where `read_routing` says; the reader endpoint's DNS is not
-//! modelled (it skips down replicas).
+//! V17 Table 4 (`config.rs`). The apply thread is background work of the replica's pool
+//! ([`ServerPool::run_background`]): a batch holds one worker while it is applied, ahead of
+//! queued reads, so a replica's reads slow down as the write rate grows, and a replica busy
+//! with reads applies later (its lag grows too). Reads go where `read_routing` says; the
+//! reader endpoint's DNS is not modelled (it skips down replicas).
 //!
 //! # Placement
 //! Clients address the component, which the network places in the writer's AZ: the
@@ -194,8 +196,6 @@ struct Instance {
     cold_since: Option<SimTime>,
     /// Requests it holds outside its pool: commits and segment reads in progress.
     pending: u64,
-    /// A replica's redo apply thread is busy until then.
-    apply_free_at: SimTime,
 }
 
 /// A running Aurora cluster.
@@ -244,7 +244,6 @@ impl Aurora {
             incarnation: 0,
             cold_since: None,
             pending: 0,
-            apply_free_at: SimTime::ZERO,
         };
         let mut instances = vec![instance(0, params.writer_az, DEFAULT_TIER)];
         for (k, (&az, &tier)) in params.replica_azs.iter().zip(&params.tiers).enumerate() {
@@ -316,7 +315,6 @@ impl Component for Aurora {
                 Some(AuroraTimer::ReadHedge) => self.on_read_hedge(timer, ctx),
                 Some(AuroraTimer::SegmentRepair) => self.on_repair(timer, ctx),
                 Some(AuroraTimer::RedoFlush) => self.on_redo_flush(ctx),
-                Some(AuroraTimer::ReplicaApplied) => self.on_replica_applied(timer, ctx),
                 Some(AuroraTimer::FailoverDone) if self.epoch_is_current(&timer) => self.on_failover_done(ctx),
                 Some(AuroraTimer::RecreateDone) if self.epoch_is_current(&timer) => self.on_recreate_done(ctx),
                 Some(AuroraTimer::RecoveryDone) if self.epoch_is_current(&timer) => self.on_recovery_done(ctx),

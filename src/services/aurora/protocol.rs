@@ -28,9 +28,6 @@ crate::message_kinds! {
         /// The writer ships the redo committed since the last shipment (every
         /// `redo_batch_interval`, while the cluster has replicas).
         RedoFlush,
-        /// A replica finished applying a redo batch: `slot` the replica, `data` the batch id,
-        /// `tag` the replica's incarnation when it started (stale if re-created since).
-        ReplicaApplied,
         /// Epoch-guarded: a failover's promotion is due. `tag` carries the writer epoch it was
         /// set in; ignored if the epoch moved on.
         FailoverDone,

@@ -7,7 +7,7 @@ use rand::RngExt;
 
 use super::metrics::Cause;
 use super::{Aurora, Routing};
-use crate::blocks::station::Admission;
+use crate::blocks::station::{Admission, Departure};
 use crate::engine::SimTime;
 use crate::model::{Ctx, Op, Request, Status, Timer};
 
@@ -83,10 +83,14 @@ impl Aurora {
         }
     }
 
-    /// A worker finished a request's CPU work.
+    /// A worker finished a request's CPU work, or a replica's apply thread a redo batch.
     pub(super) fn on_departure(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
         let instance = timer.data as usize;
-        let Some(request) = self.instances.get_mut(instance).and_then(|i| i.pool.depart(timer, ctx)) else { return };
+        let request = match self.instances.get_mut(instance).and_then(|i| i.pool.depart(timer, ctx)) {
+            Some(Departure::Request(request)) => request,
+            Some(Departure::Background(batch)) => return self.on_replica_applied(instance, batch, ctx),
+            None => return,
+        };
         match request.op {
             Op::Write | Op::Delete => self.start_commit(request, ctx),
             _ => {

@@ -200,32 +200,28 @@ impl Aurora {
         self.redo.shipped.push_back((id, spare));
     }
 
-    /// A redo batch reached replica `r`: its apply thread applies it after what it is applying.
+    /// A redo batch reached replica `r`: its apply thread (background work of the replica's
+    /// pool, holding a worker) applies it after what it is applying.
     pub(super) fn on_redo_shipped(&mut self, internal: Internal, ctx: &mut Ctx<'_>) {
         let r = internal.to as usize;
         if r == self.writer || !self.instances.get(r).is_some_and(|i| i.up) {
             return;
         }
-        let now = ctx.now();
         let mut work = SimDuration::ZERO;
         for _ in 0..internal.tag {
             work += self.params.replica_apply.sample_duration(ctx.rng);
         }
-        let replica = &mut self.instances[r];
-        let done = replica.apply_free_at.max(now) + work;
-        replica.apply_free_at = done;
-        let timer = Timer::new(AuroraTimer::ReplicaApplied, r as u32, internal.data).tagged(replica.incarnation);
-        ctx.timer(done - now, timer);
+        self.instances[r].pool.run_background(work, internal.data, ctx);
     }
 
-    /// Replica `r` applied a batch: its records are visible there; measure their lag.
-    pub(super) fn on_replica_applied(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
-        let r = timer.slot as usize;
-        if !self.instances.get(r).is_some_and(|i| i.up && i.incarnation == timer.tag) {
+    /// Replica `r` applied batch `batch`: its records are visible there; measure their lag.
+    /// (A crash of the replica loses the batches it was applying, so this one is current.)
+    pub(super) fn on_replica_applied(&mut self, r: usize, batch: u64, ctx: &mut Ctx<'_>) {
+        if r == self.writer || !self.instances.get(r).is_some_and(|i| i.up) {
             return;
         }
         let Some(&(first, _)) = self.redo.shipped.front() else { return };
-        let Some((_, times)) = timer.data.checked_sub(first).and_then(|k| self.redo.shipped.get(k as usize)) else {
+        let Some((_, times)) = batch.checked_sub(first).and_then(|k| self.redo.shipped.get(k as usize)) else {
             return; // Older than the kept batches.
         };
         let now = ctx.now();

@@ -103,6 +103,7 @@ use self::protocol::{PROXY_ENDPOINT, RdsInternal, RdsTimer};
 use self::replication::{KeyState, Pending};
 use crate::blocks::endpoint::EndpointHistory;
 use crate::blocks::health::FaultBindings;
+use crate::blocks::station::Departure;
 use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{MetricSet, SeriesNames};
 use crate::model::dist::{DistSpec, Seconds};
@@ -280,7 +281,7 @@ impl Rds {
                 let node = timer.data as usize;
                 if node < self.nodes.len()
                     && self.nodes[node].pool.owns(&timer)
-                    && let Some(request) = self.nodes[node].pool.depart(timer, ctx)
+                    && let Some(Departure::Request(request)) = self.nodes[node].pool.depart(timer, ctx)
                 {
                     self.on_served(node, request, ctx);
                 }
