@@ -1,5 +1,9 @@
 //! The future-event list: an implicit 4-ary min-heap ordered by (time, insertion sequence)
 //! with O(1) cancellation by lazy deletion.
+//!
+//! The heap holds only 24-byte keys — (time, sequence, slot) — and the events themselves wait
+//! in a slab of slots, so sifting moves small keys however large an event is, and each event
+//! is written once when scheduled and read once when delivered.
 
 use rustc_hash::FxHashMap;
 
@@ -22,13 +26,15 @@ impl EventId {
     }
 }
 
-struct Entry<E> {
+/// A heap key: when, in what order, and the slab slot of the event.
+#[derive(Copy, Clone)]
+struct Entry {
     time: SimTime,
     seq: u64,
-    event: E,
+    slot: u32,
 }
 
-impl<E> Entry<E> {
+impl Entry {
     /// The ordering key: (time, seq) packed into one integer, compared in a single operation.
     #[inline(always)]
     fn key(&self) -> u128 {
@@ -46,11 +52,11 @@ const ARITY: usize = 4;
 /// is removed bottom-up (Floyd): the hole sinks along the smallest children to a leaf and the
 /// last entry rises from there, which is near where it usually belongs. Keys are plain
 /// integers, so nothing between taking an entry out and writing one back can panic.
-struct Heap<E> {
-    data: Vec<Entry<E>>,
+struct Heap {
+    data: Vec<Entry>,
 }
 
-impl<E> Heap<E> {
+impl Heap {
     fn with_capacity(capacity: usize) -> Self {
         Heap { data: Vec::with_capacity(capacity) }
     }
@@ -61,12 +67,12 @@ impl<E> Heap<E> {
     }
 
     #[inline]
-    fn peek(&self) -> Option<&Entry<E>> {
+    fn peek(&self) -> Option<&Entry> {
         self.data.first()
     }
 
     #[inline]
-    fn push(&mut self, entry: Entry<E>) {
+    fn push(&mut self, entry: Entry) {
         self.data.reserve(1);
         let len = self.data.len();
         let key = entry.key();
@@ -91,7 +97,7 @@ impl<E> Heap<E> {
     }
 
     #[inline]
-    fn pop(&mut self) -> Option<Entry<E>> {
+    fn pop(&mut self) -> Option<Entry> {
         let last = self.data.pop()?;
         let len = self.data.len();
         if len == 0 {
@@ -149,7 +155,7 @@ impl<E> Heap<E> {
     }
 
     /// Keeps the entries for which `keep` is true and restores the heap order.
-    fn retain(&mut self, keep: impl FnMut(&Entry<E>) -> bool) {
+    fn retain(&mut self, keep: impl FnMut(&Entry) -> bool) {
         let mut entries = std::mem::take(&mut self.data);
         entries.retain(keep);
         self.data.reserve(entries.len());
@@ -177,7 +183,11 @@ impl<E> Heap<E> {
 /// assert_eq!(queue.pop(), None);
 /// ```
 pub struct EventQueue<E> {
-    heap: Heap<E>,
+    heap: Heap,
+    /// The pending events (and cancelled ones not yet popped or purged), by slot.
+    events: Vec<Option<E>>,
+    /// Slots of `events` free for reuse.
+    free: Vec<u32>,
     now: SimTime,
     next_seq: u64,
     /// Sequence number of the event delivered last; with `now` it tells pending from past ids.
@@ -210,6 +220,8 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: Heap::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
+            free: Vec::new(),
             now: SimTime::ZERO,
             next_seq: 1,
             last_seq: 0,
@@ -246,8 +258,26 @@ impl<E> EventQueue<E> {
         let time = time.max(self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.events[slot as usize] = Some(event);
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.events.len()).expect("at most 2^32 pending events");
+                self.events.push(Some(event));
+                slot
+            }
+        };
+        self.heap.push(Entry { time, seq, slot });
         EventId { time, seq }
+    }
+
+    /// Takes the event out of `slot` and frees the slot.
+    #[inline]
+    fn take(&mut self, slot: u32) -> Option<E> {
+        self.free.push(slot);
+        self.events[slot as usize].take()
     }
 
     /// Schedules `event` after `delay` from now.
@@ -273,8 +303,15 @@ impl<E> EventQueue<E> {
         self.cancelled.insert(id.seq, id.time);
         self.cancelled_in_heap += 1;
         if self.cancelled_in_heap >= PURGE_THRESHOLD && self.cancelled_in_heap * 2 > self.heap.len() {
-            let cancelled = &self.cancelled;
-            self.heap.retain(|entry| !cancelled.contains_key(&entry.seq));
+            let (cancelled, events, free) = (&self.cancelled, &mut self.events, &mut self.free);
+            self.heap.retain(|entry| {
+                let keep = !cancelled.contains_key(&entry.seq);
+                if !keep {
+                    events[entry.slot as usize] = None;
+                    free.push(entry.slot);
+                }
+                keep
+            });
             self.cancelled_in_heap = 0;
             let now = self.now;
             self.cancelled.retain(|_, time| *time >= now);
@@ -305,12 +342,13 @@ impl<E> EventQueue<E> {
             let entry = self.heap.pop()?;
             if self.cancelled_in_heap > 0 && self.cancelled.remove(&entry.seq).is_some() {
                 self.cancelled_in_heap -= 1;
+                self.take(entry.slot);
                 continue;
             }
             self.now = entry.time;
             self.last_seq = entry.seq;
             self.delivered += 1;
-            return Some(entry.event);
+            return self.take(entry.slot);
         }
     }
 
@@ -333,8 +371,9 @@ impl<E> EventQueue<E> {
             if self.cancelled_in_heap == 0 || !self.cancelled.contains_key(&top.seq) {
                 return;
             }
-            let seq = top.seq;
+            let (seq, slot) = (top.seq, top.slot);
             self.heap.pop();
+            self.take(slot);
             self.cancelled.remove(&seq);
             self.cancelled_in_heap -= 1;
         }

@@ -19,6 +19,7 @@
 //! charts need no system fonts. Rendering is deterministic: the same results give byte-identical
 //! files.
 
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -333,7 +334,7 @@ fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
 pub fn write_charts(results: &ExperimentResults, dir: &Path, shades: &[Shade]) -> Result<Vec<ChartFile>, ReportError> {
     let charts_dir = dir.join("charts");
     let mut used = BTreeSet::new();
-    let mut written = Vec::new();
+    let mut named = Vec::new();
     for chart in all_charts(results, shades) {
         let base = format!("{}-{}", chart.kind.prefix(), sanitize(&chart.name));
         let mut stem = base.clone();
@@ -342,15 +343,22 @@ pub fn write_charts(results: &ExperimentResults, dir: &Path, shades: &[Shade]) -
             stem = format!("{base}-{n}");
             n += 1;
         }
-        let svg_path = charts_dir.join(format!("{stem}.svg"));
-        let png_path = charts_dir.join(format!("{stem}.png"));
-        let svg = render_svg(&chart).map_err(chart_error(&svg_path))?;
-        atomic_write(&svg_path, svg.as_bytes())?;
-        let png = render_png(&chart).map_err(chart_error(&png_path))?;
-        atomic_write(&png_path, &png)?;
-        written.push(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path });
+        named.push((chart, stem));
     }
-    Ok(written)
+    // Drawing and encoding dominate the output phase: one chart per task, on every core.
+    // The files do not depend on the order; the first error in report order is returned.
+    named
+        .into_par_iter()
+        .map(|(chart, stem)| {
+            let svg_path = charts_dir.join(format!("{stem}.svg"));
+            let png_path = charts_dir.join(format!("{stem}.png"));
+            let svg = render_svg(&chart).map_err(chart_error(&svg_path))?;
+            atomic_write(&svg_path, svg.as_bytes())?;
+            let png = render_png(&chart).map_err(chart_error(&png_path))?;
+            atomic_write(&png_path, &png)?;
+            Ok(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path })
+        })
+        .collect()
 }
 
 #[cfg(test)]
