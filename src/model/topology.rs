@@ -244,6 +244,9 @@ pub struct Network {
     az_down: Vec<u16>,
     /// Active partitions between AZ pairs (a < b), with nesting counts.
     partitions: Vec<(u16, u16, u16)>,
+    /// False while no AZ is down and no partition is active: every message gets through
+    /// without looking (the common case, checked on every send).
+    impaired: bool,
 }
 
 impl Network {
@@ -259,6 +262,7 @@ impl Network {
             cross_az: Link::new(half(config.cross_az_rtt), config.jitter_cv),
             cross_region: Link::new(half(config.cross_region_rtt), config.jitter_cv),
             partitions: Vec::new(),
+            impaired: false,
         }
     }
 
@@ -317,6 +321,9 @@ impl Network {
     /// True if a message from `from_az` can reach `to_az` now.
     #[inline]
     pub fn reachable(&self, from_az: u16, to_az: u16) -> bool {
+        if !self.impaired {
+            return true;
+        }
         let down = |az: u16| self.az_down.get(az as usize).is_some_and(|&count| count > 0);
         if down(from_az) || down(to_az) {
             return false;
@@ -351,6 +358,12 @@ impl Network {
         if let Some(count) = self.az_down.get_mut(az as usize) {
             *count = if down { count.saturating_add(1) } else { count.saturating_sub(1) };
         }
+        self.update_impaired();
+    }
+
+    fn update_impaired(&mut self) {
+        self.impaired =
+            self.az_down.iter().any(|&count| count > 0) || self.partitions.iter().any(|&(_, _, count)| count > 0);
     }
 
     /// True if AZ `az` is in an outage.
@@ -366,6 +379,7 @@ impl Network {
             None if active => self.partitions.push((pair.0, pair.1, 1)),
             None => {}
         }
+        self.update_impaired();
     }
 }
 

@@ -123,13 +123,19 @@ crate::message_kinds! {
     }
 }
 
+/// A component of the world and its random stream.
+struct Member {
+    component: Box<dyn Component>,
+    rng: SimRng,
+}
+
 /// The state of one run.
 pub struct World {
     config: RunConfig,
     queue: EventQueue<Event>,
     network: Network,
-    components: Vec<Box<dyn Component>>,
-    rngs: Vec<SimRng>,
+    /// The components, each with its own random stream (side by side: one lookup per event).
+    components: Vec<Member>,
     faults: Vec<WorldFault>,
     active_faults: TimeWeighted,
     fault_starts: Counter,
@@ -144,7 +150,6 @@ impl World {
             queue: EventQueue::with_capacity(1024),
             network,
             components: Vec::new(),
-            rngs: Vec::new(),
             faults: Vec::new(),
             active_faults: TimeWeighted::new(),
             fault_starts: Counter::default(),
@@ -164,7 +169,7 @@ impl World {
             FaultKind::Crash | FaultKind::Slow(_) => {
                 let component =
                     target.ok_or_else(|| SpecError::new("target", "this fault needs a target component"))?;
-                let instances = self.components[component.index()].instances();
+                let instances = self.components[component.index()].component.instances();
                 let is_segment = |name: &str| name.starts_with("segment-");
                 if plan.segments_only && !instances.iter().any(|i| is_segment(&i.name)) {
                     let names: Vec<String> = instances.iter().take(6).map(|i| format!("`{}`", i.name)).collect();
@@ -254,8 +259,9 @@ impl World {
         };
         for index in receivers {
             let id = ComponentId(index as u32);
-            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
-            self.components[index].handle(signal, &mut ctx);
+            let member = &mut self.components[index];
+            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut member.rng);
+            member.component.handle(signal, &mut ctx);
         }
         self.active_faults.add(now, if active { 1.0 } else { -1.0 });
         if active {
@@ -292,8 +298,7 @@ impl World {
     /// Adds a component with its own random stream; returns its id.
     pub fn add(&mut self, component: Box<dyn Component>, rng: SimRng) -> ComponentId {
         let id = self.next_id();
-        self.components.push(component);
-        self.rngs.push(rng);
+        self.components.push(Member { component, rng });
         id
     }
 
@@ -308,7 +313,7 @@ impl World {
         let mut names = SeriesNames::default();
         // How many series each component declares; `sample` must write exactly as many.
         let mut declared = Vec::with_capacity(self.components.len());
-        for component in &self.components {
+        for Member { component, .. } in &self.components {
             let before = names.names.len();
             component.series_names(&mut names);
             declared.push(names.names.len() - before);
@@ -321,16 +326,16 @@ impl World {
         let mut series =
             TimeSeries { interval, values: Vec::with_capacity(rows as usize * names.names.len()), names: names.names };
 
-        for (index, component) in self.components.iter_mut().enumerate() {
+        for (index, Member { component, rng }) in self.components.iter_mut().enumerate() {
             let id = ComponentId(index as u32);
-            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, &mut self.rngs[index]);
+            let mut ctx = Ctx::new(id, &mut self.queue, &mut self.network, rng);
             component.start(&mut ctx);
         }
         let world_timer = |kind| Event { to: ComponentId::WORLD, msg: Message::Timer(Timer::new(kind, 0, 0)) };
         if self.config.warmup > SimDuration::ZERO {
             self.queue.schedule_at(SimTime::ZERO + self.config.warmup, world_timer(WorldTimer::WarmupEnd));
         } else {
-            for component in &mut self.components {
+            for Member { component, .. } in &mut self.components {
                 component.begin_measurement(SimTime::ZERO);
             }
         }
@@ -353,16 +358,16 @@ impl World {
                 events_at_instant = 0;
             }
             if event.to != ComponentId::WORLD {
-                let index = event.to.index();
-                let mut ctx = Ctx::new(event.to, &mut self.queue, &mut self.network, &mut self.rngs[index]);
-                self.components[index].handle(event.msg, &mut ctx);
+                let Some(member) = self.components.get_mut(event.to.index()) else { continue };
+                let mut ctx = Ctx::new(event.to, &mut self.queue, &mut self.network, &mut member.rng);
+                member.component.handle(event.msg, &mut ctx);
                 continue;
             }
             let now = self.queue.now();
             let Message::Timer(timer) = event.msg else { continue };
             match timer.kind_as::<WorldTimer>() {
                 Some(WorldTimer::WarmupEnd) => {
-                    for component in &mut self.components {
+                    for Member { component, .. } in &mut self.components {
                         component.begin_measurement(now);
                     }
                     self.active_faults.reset(now);
@@ -372,7 +377,7 @@ impl World {
                     self.fault_event(timer.slot as usize, timer.data as usize, kind == WorldTimer::FaultStart);
                 }
                 Some(WorldTimer::Sample) => {
-                    for (index, component) in self.components.iter_mut().enumerate() {
+                    for (index, Member { component, .. }) in self.components.iter_mut().enumerate() {
                         let before = series.values.len();
                         component.sample(now, interval, &mut series.values);
                         let written = series.values.len() - before;
@@ -395,7 +400,7 @@ impl World {
         }
         self.queue.advance_to(end);
         let mut metrics = MetricSet::default();
-        for component in &mut self.components {
+        for Member { component, .. } in &mut self.components {
             component.finish(end, &mut metrics);
         }
         if !self.faults.is_empty() {
