@@ -71,7 +71,7 @@ impl Heap {
         self.data.first()
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, entry: Entry) {
         self.data.reserve(1);
         let len = self.data.len();
@@ -96,7 +96,7 @@ impl Heap {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self) -> Option<Entry> {
         let last = self.data.pop()?;
         let len = self.data.len();
@@ -253,7 +253,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at absolute time `time` (clamped to now if earlier).
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, time: SimTime, event: E) -> EventId {
         let time = time.max(self.now);
         let seq = self.next_seq;
