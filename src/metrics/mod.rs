@@ -137,7 +137,7 @@ impl TimeWeighted {
 
     #[inline]
     fn accumulate(&mut self, now: SimTime) {
-        let elapsed = (now - self.last_change).as_nanos() as f64;
+        let elapsed = (now - self.last_change).as_nanos_f64();
         self.area += self.value * elapsed;
         self.interval_area += self.value * elapsed;
         self.last_change = now;
@@ -172,14 +172,14 @@ impl TimeWeighted {
     /// Time average over the measured period up to `now`.
     pub fn mean(&mut self, now: SimTime) -> f64 {
         self.accumulate(now);
-        let span = (now - self.measure_start).as_nanos() as f64;
+        let span = (now - self.measure_start).as_nanos_f64();
         if span > 0.0 { self.area / span } else { self.value }
     }
 
     /// Time average since the previous call (for time series), restarting the interval.
     pub fn interval_mean(&mut self, now: SimTime) -> f64 {
         self.accumulate(now);
-        let span = (now - self.interval_start).as_nanos() as f64;
+        let span = (now - self.interval_start).as_nanos_f64();
         let mean = if span > 0.0 { self.interval_area / span } else { self.value };
         self.interval_area = 0.0;
         self.interval_start = now;
