@@ -9,8 +9,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use stratus::experiment::{self, Progress, RunOptions};
+use stratus::model::KindDoc;
 use stratus::report;
-use stratus::scenario::{Override, Scenario, ScenarioError};
+use stratus::scenario::{Override, SIMULATION_DOC, Scenario, ScenarioError, describe_default};
 use stratus::services::registry::{KIND_DOCS, kind_doc};
 
 /// stratus: simulate cloud data infrastructure and answer capacity-planning questions.
@@ -45,6 +46,10 @@ enum Command {
         /// No progress bar (on a terminal) or progress lines every 10 s (otherwise).
         #[arg(long)]
         no_progress: bool,
+        /// Most memory the runs in progress may hold together, e.g. 2GiB (overrides
+        /// simulation.memory_budget; default 4GiB, or half the machine's memory if less).
+        #[arg(long, value_name = "SIZE")]
+        memory_budget: Option<String>,
     },
     /// Validate a scenario and print it resolved (defaults filled in, overrides applied).
     Check {
@@ -54,9 +59,10 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
-    /// Describe component kinds: parameters, defaults, units and the source of each default.
+    /// Describe component kinds and tables: parameters, defaults, units and the source of
+    /// each default.
     Describe {
-        /// A kind (station, workload, topology, ...); all kinds when omitted.
+        /// A kind (station, workload, topology, simulation, ...); all of them when omitted.
         kind: Option<String>,
     },
 }
@@ -74,6 +80,8 @@ enum CliError {
     Report(#[from] report::ReportError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    #[error("every sweep point was unstable: there are no results to report (see the warnings above; results in {0})")]
+    AllUnstable(String),
 }
 
 impl CliError {
@@ -83,6 +91,8 @@ impl CliError {
             // A scenario whose time cannot advance is a mistake in the input too.
             CliError::Experiment(experiment::ExperimentError::Stalled { .. }) => 2,
             CliError::Experiment(_) | CliError::Report(_) | CliError::Stdout(_) => 1,
+            // The outputs were written, but they hold no measurement.
+            CliError::AllUnstable(_) => 3,
         }
     }
 }
@@ -98,7 +108,7 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
-fn overrides(set: &[String], replications: Option<u32>, seed: Option<u64>) -> Vec<Override> {
+fn overrides(set: &[String], replications: Option<u32>, seed: Option<u64>, budget: Option<&str>) -> Vec<Override> {
     let mut all: Vec<Override> = set.iter().map(|arg| Override::set(arg)).collect();
     if let Some(replications) = replications {
         all.push(Override::flag("--replications", "simulation.replications", replications));
@@ -106,20 +116,27 @@ fn overrides(set: &[String], replications: Option<u32>, seed: Option<u64>) -> Ve
     if let Some(seed) = seed {
         all.push(Override::flag("--seed", "simulation.seed", seed));
     }
+    if let Some(budget) = budget {
+        all.push(Override::flag("--memory-budget", "simulation.memory_budget", budget));
+    }
     all
 }
 
 fn run(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Run { file, out, replications, seed, threads, set, no_progress } => {
+        Command::Run { file, out, replications, seed, threads, set, no_progress, memory_budget } => {
             if threads == Some(0) {
                 return Err(CliError::Usage("--threads must be at least 1".into()));
             }
-            let scenario = Scenario::load(&file, &overrides(&set, replications, seed))?;
+            let scenario = Scenario::load(&file, &overrides(&set, replications, seed, memory_budget.as_deref()))?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
             // Refuse a folder we may not replace before simulating, not after.
             report::check_output_folder(&out)?;
             eprintln!("stratus: {} — {}", scenario.name, run_count(&scenario));
+            let work = experiment::estimate(&scenario, threads);
+            if work.is_long() {
+                eprintln!("stratus: note: {}", work.note());
+            }
             let started = Instant::now();
             let progress = match (no_progress, std::io::stderr().is_terminal()) {
                 (true, _) => Progress::Hidden,
@@ -140,21 +157,30 @@ fn run(command: Command) -> Result<(), CliError> {
             for warning in warnings {
                 eprintln!("warning: {warning}");
             }
-            print_stdout(&text)
+            print_stdout(&text)?;
+            if results.points.iter().all(|point| point.unstable.is_some()) {
+                return Err(CliError::AllUnstable(out.display().to_string()));
+            }
+            Ok(())
         }
         Command::Check { file, set } => {
-            let scenario = Scenario::load(&file, &overrides(&set, None, None))?;
+            let scenario = Scenario::load(&file, &overrides(&set, None, None, None))?;
             print_stdout(&format!("{}\n", scenario.resolved_toml))?;
             eprintln!("stratus: {} is valid ({} sweep point(s))", file.display(), scenario.points.len());
             Ok(())
         }
         Command::Describe { kind } => {
-            let docs: Vec<_> = match &kind {
-                Some(kind) => vec![kind_doc(kind).ok_or_else(|| {
-                    let known: Vec<&str> = KIND_DOCS.iter().map(|d| d.kind).collect();
-                    CliError::Usage(format!("unknown kind `{kind}`; known kinds: {}", known.join(", ")))
-                })?],
-                None => KIND_DOCS.iter().collect(),
+            let all: Vec<&KindDoc> = KIND_DOCS.iter().chain([&SIMULATION_DOC]).collect();
+            let docs: Vec<&KindDoc> = match &kind {
+                Some(kind) => {
+                    vec![kind_doc(kind).or((kind == SIMULATION_DOC.kind).then_some(&SIMULATION_DOC)).ok_or_else(
+                        || {
+                            let known: Vec<&str> = all.iter().map(|d| d.kind).collect();
+                            CliError::Usage(format!("unknown kind `{kind}`; known kinds: {}", known.join(", ")))
+                        },
+                    )?]
+                }
+                None => all,
             };
             for doc in docs {
                 print_stdout(&format!("{}\n\n", describe(doc)))?;
@@ -164,14 +190,14 @@ fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
-fn describe(doc: &stratus::model::KindDoc) -> String {
+fn describe(doc: &KindDoc) -> String {
     let mut out = format!("{}\n  {}\n\n  parameters:\n", doc.kind, doc.summary);
     let width = doc.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for param in doc.params {
         out.push_str(&format!(
             "    {:width$}  default {} ({})\n    {:width$}  {}\n    {:width$}  source: {}\n",
             param.name,
-            stratus::services::registry::default_text(doc.kind, param),
+            describe_default(doc.kind, param),
             param.unit,
             "",
             param.meaning,

@@ -121,6 +121,84 @@ pub fn format_size(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
+/// A byte count for people, rounded to 3 significant digits in the largest binary unit
+/// below it: `"512 B"`, `"20.0 MiB"`, `"1.50 GiB"`.
+pub fn format_size_approx(bytes: u64) -> String {
+    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, factor) in units {
+        if bytes >= factor {
+            let value = bytes as f64 / factor as f64;
+            let decimals = if value >= 100.0 {
+                0
+            } else if value >= 10.0 {
+                1
+            } else {
+                2
+            };
+            return format!("{value:.decimals$} {unit}");
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// A length of time for people, to about two significant figures: `"0.25 s"`, `"42 s"`,
+/// `"12 min"`, `"2 h 10 min"`, `"3.5 days"`.
+pub fn format_duration_approx(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "forever".into();
+    }
+    let secs = secs.max(0.0);
+    if secs < 10.0 {
+        format!("{} s", two_digits(secs))
+    } else if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else if secs < 3600.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs < 2.0 * 86400.0 {
+        let minutes = (secs / 60.0).round() as u64;
+        match (minutes / 60, minutes % 60) {
+            (hours, 0) => format!("{hours} h"),
+            (hours, minutes) if hours < 10 => format!("{hours} h {minutes} min"),
+            (hours, _) => format!("{hours} h"),
+        }
+    } else if secs < 365.0 * 86400.0 {
+        format!("{} days", two_digits(secs / 86400.0))
+    } else {
+        format!("{} years", two_digits(secs / (365.25 * 86400.0)))
+    }
+}
+
+/// A count for people, to 3 significant digits with k, M or G beyond 10,000: `"9876"`,
+/// `"12.3 k"`, `"4.56 M"`.
+pub fn format_count_approx(count: u64) -> String {
+    let value = count as f64;
+    for (unit, factor) in [("G", 1e9), ("M", 1e6), ("k", 1e3)] {
+        if value >= factor && (unit != "k" || value >= 1e4) {
+            let scaled = value / factor;
+            let decimals = if scaled >= 100.0 {
+                0
+            } else if scaled >= 10.0 {
+                1
+            } else {
+                2
+            };
+            return format!("{scaled:.decimals$} {unit}");
+        }
+    }
+    count.to_string()
+}
+
+/// `value` with two significant digits (at most one decimal beyond them for values below 1).
+fn two_digits(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}")
+    } else if value >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 /// A duration read from a scenario: a string with a unit (`"250ms"`), or `0`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Duration(pub SimDuration);
@@ -249,5 +327,23 @@ mod tests {
         }
         assert_eq!(format_size(1024), "1KiB");
         assert_eq!(format_size(1000), "1000B");
+    }
+
+    #[test]
+    fn approximate_quantities_for_people() {
+        assert_eq!(format_size_approx(512), "512 B");
+        assert_eq!(format_size_approx(20 << 20), "20.0 MiB");
+        assert_eq!(format_size_approx(3 << 29), "1.50 GiB");
+        assert_eq!(format_size_approx(200 << 30), "200 GiB");
+        assert_eq!(format_duration_approx(0.25), "0.25 s");
+        assert_eq!(format_duration_approx(42.4), "42 s");
+        assert_eq!(format_duration_approx(720.0), "12 min");
+        assert_eq!(format_duration_approx(7800.0), "2 h 10 min");
+        assert_eq!(format_duration_approx(86400.0), "24 h");
+        assert_eq!(format_duration_approx(3.5 * 86400.0), "3.5 days");
+        assert_eq!(format_count_approx(9876), "9876");
+        assert_eq!(format_count_approx(12_345), "12.3 k");
+        assert_eq!(format_count_approx(12_300_000), "12.3 M");
+        assert_eq!(format_count_approx(4_560_000_000), "4.56 G");
     }
 }

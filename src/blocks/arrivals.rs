@@ -243,6 +243,41 @@ impl ArrivalConfig {
     }
 }
 
+impl ArrivalConfig {
+    /// The mean arrival rate (per second) over a run of `duration` seconds, for estimating a
+    /// run's work before it starts: the rate, the share of time on for `onoff`, the
+    /// time-weighted rate for `step`, the trace's timestamps within the run. None if the
+    /// parameters are invalid (validation reports them).
+    pub fn mean_rate(&self, duration: f64) -> Option<f64> {
+        if duration <= 0.0 {
+            return None;
+        }
+        match self.process.as_str() {
+            "poisson" | "constant" | "diurnal" => self.rate,
+            "onoff" => {
+                let on = self.on.as_ref()?.build().ok()?.mean();
+                let off = self.off.as_ref()?.build().ok()?.mean();
+                Some(self.rate? * on / (on + off))
+            }
+            "step" => {
+                let mut segments = vec![(0.0, self.rate?)];
+                segments.extend(self.steps.iter().flatten().map(|step| (step.at.secs(), step.rate)));
+                let mut requests = 0.0;
+                for (k, &(start, rate)) in segments.iter().enumerate() {
+                    let end = segments.get(k + 1).map_or(duration, |next| next.0).min(duration);
+                    requests += rate * (end - start).max(0.0);
+                }
+                Some(requests / duration)
+            }
+            "trace" => {
+                let times = self.times.as_ref()?;
+                Some(times.iter().take_while(|&&t| t <= duration).count() as f64 / duration)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Arrivals {
     /// The time of the next arrival after one at `now`, or None when the process has ended or
     /// has no arrival before `horizon` (the end of the run; processes that search for their

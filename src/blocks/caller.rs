@@ -25,7 +25,7 @@ use super::outage::Outages;
 use super::slab::Slab;
 use crate::engine::{EventId, SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::Counter;
-use crate::model::{ComponentId, Ctx, Message, Op, Reply, Request, Status, Timer, TimerKind};
+use crate::model::{Backlog, ComponentId, Ctx, Message, Op, Reply, Request, Status, Timer, TimerKind};
 
 /// Final failures of calls, by cause.
 #[derive(Clone, Debug, Default)]
@@ -189,6 +189,12 @@ impl<U: Copy> Caller<U> {
     /// Calls in flight (waiting for a reply or a retry).
     pub fn in_flight(&self) -> usize {
         self.calls.len()
+    }
+
+    /// What the caller holds: its calls in flight and their memory. Nothing is queued here
+    /// (the calls wait at their target), so `queued` is 0.
+    pub fn backlog(&self) -> Backlog {
+        Backlog { held: self.calls.len() as u64, bytes: self.calls.footprint(), ..Backlog::default() }
     }
 
     /// Starts a call of `op` on `key` with a `size`-byte payload, from `host`, and sends its

@@ -122,6 +122,12 @@ impl<T> Slab<T> {
         removed
     }
 
+    /// Bytes allocated for its slots and free list (capacity, not just what is held).
+    pub fn footprint(&self) -> u64 {
+        let slots = (self.items.capacity() as u64).saturating_mul(std::mem::size_of::<Option<T>>() as u64);
+        slots.saturating_add(self.free.capacity() as u64 * std::mem::size_of::<u32>() as u64)
+    }
+
     /// Forgets every item (slot numbering starts again from 0).
     pub fn clear(&mut self) {
         self.items.clear();

@@ -28,7 +28,7 @@ use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{
-    Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer, TimerKind,
+    Backlog, Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, Request, SpecError, Status, Timer, TimerKind,
 };
 
 /// Service-time distributions by operation.
@@ -106,6 +106,12 @@ pub struct ServerPool {
     abandoned: Counter,
     interval_response: IntervalMean,
     measure_start: SimTime,
+    /// Requests that arrived since the start of the run (never reset: for the offered load).
+    arrived: u64,
+    /// The mean service times of those arrivals, summed (seconds at normal speed).
+    offered_secs: f64,
+    /// Mean service time of a read and of a write (seconds).
+    mean_service: (f64, f64),
 }
 
 impl ServerPool {
@@ -121,6 +127,7 @@ impl ServerPool {
         ServerPool {
             servers,
             queue_limit,
+            mean_service: (service.read.mean(), service.write.mean()),
             service,
             timer_kind: timer_kind.code(),
             pool_index,
@@ -141,6 +148,8 @@ impl ServerPool {
             abandoned: Counter::default(),
             interval_response: IntervalMean::default(),
             measure_start: SimTime::ZERO,
+            arrived: 0,
+            offered_secs: 0.0,
         }
     }
 
@@ -207,6 +216,8 @@ impl ServerPool {
 
     /// A request arrives (its `arrived` time is set to now).
     pub fn arrive(&mut self, mut request: Request, ctx: &mut Ctx<'_>) -> Admission {
+        self.arrived += 1;
+        self.offered_secs += if request.op.is_read() { self.mean_service.0 } else { self.mean_service.1 };
         if !self.up {
             self.lost.incr();
             return Admission::Lost;
@@ -301,6 +312,22 @@ impl ServerPool {
     /// Multiplies service times from now on (a degraded node); 1 is normal speed.
     pub fn set_slow_factor(&mut self, factor: f64) {
         self.slow_factor = factor;
+    }
+
+    /// What the pool holds at `now`: its queue (`queued`), the requests and background jobs
+    /// it holds, their memory, and — for an unbounded queue — its offered load since the start
+    /// of the run, ρ = Σ mean service time of the arrivals / (servers × elapsed time) (slow
+    /// faults and crashes left out: ρ is what was offered, not what the servers managed).
+    pub fn backlog(&self, now: SimTime) -> Backlog {
+        let queued = self.waiting.len() as u64;
+        let held = queued + self.in_service.len() as u64 + self.background_waiting.len() as u64;
+        let bytes = Backlog::bytes_of::<Request>(self.waiting.capacity())
+            + self.in_service.footprint()
+            + Backlog::bytes_of::<(SimDuration, u64)>(self.background_waiting.capacity());
+        let capacity_secs = f64::from(self.servers) * now.as_secs_f64();
+        let offered_load =
+            (self.queue_limit.is_none() && capacity_secs > 0.0).then(|| self.offered_secs / capacity_secs);
+        Backlog { queued, held, bytes, offered_load, arrived: self.arrived }
     }
 
     /// Forgets measurements (end of warm-up).
@@ -455,6 +482,17 @@ impl KindConfig for StationConfig {
         vec![("service".into(), &mut self.service)]
     }
 
+    fn events_per_request(&self, _write_fraction: f64) -> f64 {
+        // The request's delivery and the end of its service; then the reply, or the request's
+        // delivery at `next` (counted there).
+        if self.next.is_some() { 2.0 } else { 3.0 }
+    }
+
+    fn capacity(&self) -> Option<f64> {
+        let mean = self.service.build().ok()?.mean();
+        (mean > 0.0).then(|| f64::from(self.servers) / mean)
+    }
+
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         let next = match &self.next {
             Some(next) => Some(
@@ -556,6 +594,10 @@ impl Component for Station {
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
         self.pool.finish(&self.name, now, out);
+    }
+
+    fn backlog(&self, now: SimTime) -> Backlog {
+        self.pool.backlog(now)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, Unit};
 use crate::model::dist::{Bytes, Dist, DistSpec, Seconds};
 use crate::model::keys::{KeyDist, KeysConfig};
-use crate::model::{Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, SpecError, Timer};
+use crate::model::{Backlog, Component, ComponentId, Ctx, KindDoc, Message, Op, ParamDoc, SpecError, Timer};
 
 /// A `[[workload]]` table (without `name`, `target` and `az`, which the scenario reads).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -215,6 +215,31 @@ impl WorkloadConfig {
     }
 }
 
+impl WorkloadConfig {
+    /// Requests per second it is expected to send over a run of `duration` seconds, for
+    /// estimating a run's work: an open workload's mean arrival rate; a closed loop's clients
+    /// over their mean think time, at most `capacity` (what its target can serve per second, if
+    /// known). None when it cannot be told (a closed loop without think time or known
+    /// capacity, invalid parameters). Retries are not counted.
+    pub fn expected_rate(&self, duration: f64, capacity: Option<f64>) -> Option<f64> {
+        match (&self.arrival, self.clients) {
+            (Some(arrival), None) => arrival.mean_rate(duration),
+            (None, Some(clients)) => {
+                let think = match &self.think {
+                    Some(think) => think.build().ok()?.mean(),
+                    None => 0.0,
+                };
+                let by_think = if think > 0.0 { Some(f64::from(clients) / think) } else { None };
+                match (by_think, capacity) {
+                    (Some(rate), Some(capacity)) => Some(rate.min(capacity)),
+                    (rate, capacity) => rate.or(capacity),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Most closed-loop clients one workload may have.
 pub const MAX_CLIENTS: u32 = 10_000_000;
 
@@ -403,5 +428,9 @@ impl Component for Workload {
         if outages.hosts.len() > 1 {
             out.scalar(format!("{name}.worst_host_outage"), Unit::Seconds, outages.worst_host().as_secs_f64());
         }
+    }
+
+    fn backlog(&self, _now: SimTime) -> Backlog {
+        self.caller.backlog()
     }
 }

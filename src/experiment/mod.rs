@@ -1,17 +1,28 @@
 //! Experiments: every sweep point × replication run in parallel (rayon), then aggregated in
 //! index order, so the outputs are byte-identical whatever the number of threads.
+//!
+//! A replication whose queues run away (over its share of the memory budget, or fed beyond
+//! its capacity to the end; see [`crate::model::world::RunStop`]) does not fail the
+//! experiment: its point is reported [unstable](Instability), its later replications are not
+//! started, and the other points go on.
 
+pub mod estimate;
 pub mod stats;
+pub mod unstable;
 
 use hdrhistogram::Histogram;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::engine::StreamKey;
 use crate::metrics::{Metric, MetricValue, Unit};
-use crate::model::world::{FaultWindow, RunOutput, TimeSeries};
+use crate::model::world::{FaultWindow, RunOutput, RunStop, Runaway, TimeSeries};
 use crate::scenario::Scenario;
+pub use estimate::{WorkEstimate, estimate};
 use stats::estimate_within;
+pub use unstable::Instability;
 
 /// How to run an experiment.
 #[derive(Clone, Debug, Default)]
@@ -137,6 +148,9 @@ pub struct PointResult {
     /// When faults were active in the first replication (scheduled faults are the same in
     /// every replication; stochastic ones differ), for shading charts.
     pub fault_windows: Vec<FaultWindow>,
+    /// Set if a replication's queues ran away: then the point has no measurements (`metrics`,
+    /// `histograms`, `replications` and `series` are empty).
+    pub unstable: Option<Instability>,
 }
 
 /// The outcome of a whole experiment.
@@ -173,6 +187,11 @@ impl PointResult {
 }
 
 impl ExperimentResults {
+    /// The points whose queues ran away, in point order.
+    pub fn unstable_points(&self) -> impl Iterator<Item = (&PointResult, &Instability)> {
+        self.points.iter().filter_map(|point| point.unstable.as_ref().map(|unstable| (point, unstable)))
+    }
+
     /// The summary of `metric` at every point, in point order.
     pub fn metric_across_points(&self, metric: &str) -> Vec<Option<&MetricSummary>> {
         self.points.iter().map(|point| point.metrics.iter().find(|m| m.name == metric)).collect()
@@ -195,7 +214,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} runs (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let run_one = |&(point_index, replication): &(usize, u32)| -> Result<RunOutput, ExperimentError> {
+    // Each run's share of the memory budget, and per point the lowest replication that ran
+    // away: later ones are not started (earlier ones always run, so which one is reported
+    // does not depend on the scheduling).
+    let threads = options.threads.unwrap_or_else(rayon::current_num_threads);
+    let runs_at_once = unstable::runs_at_once(tasks.len(), threads);
+    let machine_memory = unstable::machine_memory();
+    let budgets: Vec<u64> =
+        scenario.points.iter().map(|point| point.spec.simulation.memory_budget(machine_memory)).collect();
+    let stopped: Vec<AtomicU32> = scenario.points.iter().map(|_| AtomicU32::new(u32::MAX)).collect();
+    let run_one = |&(point_index, replication): &(usize, u32)| -> Result<Outcome, ExperimentError> {
+        if replication > stopped[point_index].load(Ordering::Relaxed) {
+            return Ok(Outcome::Skipped);
+        }
         let point = &scenario.points[point_index];
         let simulation = &point.spec.simulation;
         let key = StreamKey {
@@ -203,12 +234,22 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             point: if simulation.common_random_numbers { 0 } else { point_index as u64 },
             replication: u64::from(replication),
         };
-        let world = point.spec.build_world(key).map_err(|(path, message)| ExperimentError::Build {
+        let mut world = point.spec.build_world(key).map_err(|(path, message)| ExperimentError::Build {
             point: point_index,
             path,
             message,
         })?;
-        world.run().map_err(|stalled| ExperimentError::Stalled { point: point_index, replication, stalled })
+        world.set_memory_budget(Some(budgets[point_index] / runs_at_once as u64));
+        match world.run() {
+            Ok(output) => Ok(Outcome::Done(output)),
+            Err(RunStop::Runaway(runaway)) => {
+                stopped[point_index].fetch_min(replication, Ordering::Relaxed);
+                Ok(Outcome::Runaway(runaway))
+            }
+            Err(RunStop::Stalled(stalled)) => {
+                Err(ExperimentError::Stalled { point: point_index, replication, stalled })
+            }
+        }
     };
     let started = std::time::Instant::now();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -229,7 +270,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             );
         }
     };
-    let execute = || -> Vec<Result<RunOutput, ExperimentError>> {
+    let execute = || -> Vec<Result<Outcome, ExperimentError>> {
         tasks
             .par_iter()
             .progress_with(bar.clone())
@@ -255,10 +296,37 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
     let mut points = Vec::with_capacity(scenario.points.len());
     let mut total_events = 0;
     for point in &scenario.points {
-        let runs: Vec<RunOutput> =
-            outputs.by_ref().take(point.spec.simulation.replications as usize).collect::<Result<_, _>>()?;
+        let mut runs: Vec<RunOutput> = Vec::new();
+        let mut runaway: Option<(u32, Runaway)> = None;
+        for (replication, outcome) in outputs.by_ref().take(point.spec.simulation.replications as usize).enumerate() {
+            match (outcome?, &runaway) {
+                (Outcome::Done(run), None) => runs.push(run),
+                (Outcome::Runaway(stop), None) => runaway = Some((replication as u32, stop)),
+                // After the first runaway: skipped, or run and not reported.
+                _ => {}
+            }
+        }
         total_events += runs.iter().map(|run| run.events).sum::<u64>();
-        points.push(aggregate_point(point.index, point.params.clone(), runs));
+        match runaway {
+            None => points.push(aggregate_point(point.index, point.params.clone(), runs)),
+            Some((replication, stop)) => {
+                total_events += stop.events;
+                let component =
+                    stop.component.and_then(|id| scenario.component_name(point.index, id)).map(str::to_string);
+                let unstable =
+                    Instability { component, replication, runaway: stop, budget: budgets[point.index], runs_at_once };
+                points.push(PointResult {
+                    index: point.index,
+                    params: point.params.clone(),
+                    metrics: Vec::new(),
+                    histograms: Vec::new(),
+                    replications: Vec::new(),
+                    series: TimeSeries::default(),
+                    fault_windows: Vec::new(),
+                    unstable: Some(unstable),
+                });
+            }
+        }
     }
     Ok(ExperimentResults {
         name: scenario.name.clone(),
@@ -336,7 +404,26 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
         })
         .collect();
     let fault_windows = runs.first().map(|run| run.fault_windows.clone()).unwrap_or_default();
-    PointResult { index, params, metrics, histograms, replications, series: mean_series(&runs), fault_windows }
+    PointResult {
+        index,
+        params,
+        metrics,
+        histograms,
+        replications,
+        series: mean_series(&runs),
+        fault_windows,
+        unstable: None,
+    }
+}
+
+/// How one task (a point's replication) ended.
+enum Outcome {
+    /// It ran to its end.
+    Done(RunOutput),
+    /// Its queues ran away.
+    Runaway(Runaway),
+    /// Not started: an earlier replication of its point ran away.
+    Skipped,
 }
 
 /// Cell-wise mean of the replications' series, ignoring NaN cells.

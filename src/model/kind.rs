@@ -30,7 +30,38 @@ pub trait KindConfig: Clone + std::fmt::Debug + Serialize + for<'de> Deserialize
     fn resolved(&self, _context: &BuildContext<'_>, _az_names: &[String]) -> Result<Self, SpecError> {
         Ok(self.clone())
     }
+
+    /// Events one request to this component causes on average, from its delivery to its reply
+    /// (timers, messages between its instances, the reply), not counting what the components
+    /// it forwards to ([`references`](Self::references)) do: for the estimate of a run's
+    /// work before it starts. `write_fraction` is the share of writes. The default, 3, is a
+    /// single hop: the request, the end of its service, the reply.
+    fn events_per_request(&self, _write_fraction: f64) -> f64 {
+        DEFAULT_EVENTS_PER_REQUEST
+    }
+
+    /// Wall-clock nanoseconds one of its events takes to simulate, roughly (release build):
+    /// for turning the work estimate into time. The default is a station's, measured on
+    /// `scenarios/mmc-10k.toml` (about 10 M events/s on one thread).
+    fn nanos_per_event(&self) -> f64 {
+        DEFAULT_NANOS_PER_EVENT
+    }
+
+    /// Requests per second it can serve at most, if that is known from its parameters alone
+    /// (a station: servers over the mean service time): bounds the rate of closed loops in
+    /// the work estimate.
+    fn capacity(&self) -> Option<f64> {
+        None
+    }
 }
+
+/// Wall-clock nanoseconds an event takes to simulate where the kind says nothing else
+/// ([`KindConfig::nanos_per_event`]): 100 ns, a station's.
+pub const DEFAULT_NANOS_PER_EVENT: f64 = 100.0;
+
+/// Events a request causes at a component that says nothing else
+/// ([`KindConfig::events_per_request`]): its delivery, the end of its service and the reply.
+pub const DEFAULT_EVENTS_PER_REQUEST: f64 = 3.0;
 
 /// What a component may know about the world while it is built.
 pub struct BuildContext<'a> {

@@ -522,6 +522,61 @@ pub trait Component: Send {
     fn instances(&self) -> Vec<InstanceInfo> {
         vec![InstanceInfo { name: "main".into(), az: None }]
     }
+
+    /// What it holds now that can grow while it runs: requests queued, in service or in
+    /// flight, and the memory they take (see [`Backlog`]). The world asks every few thousand
+    /// events to keep a run within its memory budget, so this may read lengths and capacities
+    /// but must not allocate. The default, nothing, suits a component whose state is bounded.
+    fn backlog(&self, _now: SimTime) -> Backlog {
+        Backlog::default()
+    }
+}
+
+/// What a component holds that can grow without bound when it is fed faster than it works:
+/// the measure [`world::World`] keeps within a run's memory budget, and the evidence it gives
+/// when it stops a run whose queues ran away.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct Backlog {
+    /// Requests waiting for a server: the queues themselves. The component holding the most
+    /// is the one named when a run is stopped (calls in flight are only its echo upstream).
+    pub queued: u64,
+    /// Everything held: requests queued, in service, waiting for acknowledgements, calls in
+    /// flight at a client (at least `queued`).
+    pub held: u64,
+    /// Bytes of memory holding them: the allocated capacity of its queues and tables times the
+    /// size of an entry (an estimate that leaves out the allocator's own overhead).
+    pub bytes: u64,
+    /// The offered load ρ = λ·E\[S\]/c of a FIFO station with unbounded waiting room,
+    /// measured from the start of the run: arrivals so far times their mean service time,
+    /// over the servers' time. `None` wherever ρ is not defined by one queue (clients,
+    /// services with several stages, bounded queues).
+    pub offered_load: Option<f64>,
+    /// Requests that arrived since the start of the run, where `offered_load` is given.
+    pub arrived: u64,
+}
+
+impl Backlog {
+    /// Adds what another part of the same component holds; the offered load is the part's
+    /// with the larger queue.
+    pub fn plus(self, other: Backlog) -> Backlog {
+        let (offered_load, arrived) = if other.queued > self.queued {
+            (other.offered_load, other.arrived)
+        } else {
+            (self.offered_load, self.arrived)
+        };
+        Backlog {
+            queued: self.queued + other.queued,
+            held: self.held + other.held,
+            bytes: self.bytes + other.bytes,
+            offered_load,
+            arrived,
+        }
+    }
+
+    /// The memory of a collection of `capacity` entries of type `T`.
+    pub fn bytes_of<T>(capacity: usize) -> u64 {
+        (capacity as u64).saturating_mul(std::mem::size_of::<T>() as u64)
+    }
 }
 
 /// One instance of a component, as faults see it.

@@ -1,6 +1,10 @@
 //! A world: the components of one run, their random streams, the network and the event
 //! queue; [`World::run`] simulates one replication and returns its measurements.
 
+mod budget;
+
+pub use budget::{BUDGET_CHECK_EVENTS, EVENT_BYTES, RUNAWAY_MIN_QUEUE, RUNAWAY_SHARE, RunStop, Runaway, RunawayCause};
+
 use super::fault::{FaultAction, FaultKind, FaultPlan, FaultSignal, FaultTiming, select_instances};
 use super::{Component, ComponentId, Ctx, Event, Message, Network, SpecError, Timer};
 use crate::engine::{EventQueue, SimDuration, SimRng, SimTime};
@@ -140,6 +144,8 @@ pub struct World {
     active_faults: TimeWeighted,
     fault_starts: Counter,
     fault_windows: Vec<FaultWindow>,
+    /// Most bytes the run may hold ([`World::set_memory_budget`]); `u64::MAX`: no limit.
+    memory_budget: u64,
 }
 
 impl World {
@@ -154,6 +160,7 @@ impl World {
             active_faults: TimeWeighted::new(),
             fault_starts: Counter::default(),
             fault_windows: Vec::new(),
+            memory_budget: u64::MAX,
         }
     }
 
@@ -307,8 +314,9 @@ impl World {
         &mut self.network
     }
 
-    /// Runs the replication to its end and collects the measurements.
-    pub fn run(mut self) -> Result<RunOutput, Stalled> {
+    /// Runs the replication to its end and collects the measurements; stops early if
+    /// simulated time stalls or a queue runs away ([`RunStop`]).
+    pub fn run(mut self) -> Result<RunOutput, RunStop> {
         let end = SimTime::ZERO + self.config.duration;
         let mut names = SeriesNames::default();
         // How many series each component declares; `sample` must write exactly as many.
@@ -346,16 +354,22 @@ impl World {
 
         let mut instant = SimTime::ZERO;
         let mut events_at_instant = 0u64;
+        let mut until_budget_check = BUDGET_CHECK_EVENTS;
         while let Some(event) = self.queue.pop_until(end) {
             let now = self.queue.now();
             if now == instant {
                 events_at_instant += 1;
                 if events_at_instant > MAX_EVENTS_AT_ONE_INSTANT {
-                    return Err(Stalled { at: now });
+                    return Err(Stalled { at: now }.into());
                 }
             } else {
                 instant = now;
                 events_at_instant = 0;
+            }
+            until_budget_check -= 1;
+            if until_budget_check == 0 {
+                until_budget_check = BUDGET_CHECK_EVENTS;
+                self.check_budget(now)?;
             }
             if event.to != ComponentId::WORLD {
                 let Some(member) = self.components.get_mut(event.to.index()) else { continue };
@@ -399,6 +413,7 @@ impl World {
             }
         }
         self.queue.advance_to(end);
+        self.runaway_at_end(end)?;
         let mut metrics = MetricSet::default();
         for Member { component, .. } in &mut self.components {
             component.finish(end, &mut metrics);

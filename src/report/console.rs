@@ -1,7 +1,8 @@
 //! What a run prints on the console: per sweep point and workload, the success ratio, the
 //! errors by cause and the longest outage the clients saw — first, when anything failed — then
 //! the end-to-end latency of the successful requests; and warnings for workloads whose success
-//! ratio is below [`SUCCESS_WARNING`]. Numbers carry 4 significant digits (summary.csv keeps
+//! ratio is below [`SUCCESS_WARNING`] and for points whose queues ran away (unstable: no
+//! results). Numbers carry 4 significant digits (summary.csv keeps
 //! full precision); an interval that one replication cannot give reads "n/a".
 
 use std::fmt::Write as _;
@@ -76,6 +77,16 @@ pub fn headline(results: &ExperimentResults) -> (String, Vec<String>) {
                 results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
             format!(" [{}]", pairs.join(", "))
         };
+        if let Some(unstable) = &point.unstable {
+            let _ = writeln!(text, "point {}{label}\n  {}: no results", point.index, unstable.marker());
+            warnings.push(format!(
+                "point {}{label}: {}: {}; no results for this point",
+                point.index,
+                unstable.marker(),
+                unstable.detail()
+            ));
+            continue;
+        }
         let names = workloads(point);
         if names.is_empty() {
             // No workload: every latency the components measured.

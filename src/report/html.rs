@@ -114,11 +114,13 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
         let _ = writeln!(html, "<p class=\"description\">{}</p>", escape(description));
     }
     let runs: usize = results.points.iter().map(|p| p.replications.len()).sum();
+    let unstable = results.unstable_points().count();
     let _ = write!(
         html,
-        "<p class=\"meta\">{} sweep point{} · {} run{} · {} events simulated",
+        "<p class=\"meta\">{} sweep point{}{} · {} run{} · {} events simulated",
         results.points.len(),
         if results.points.len() == 1 { "" } else { "s" },
+        if unstable > 0 { format!(" ({unstable} unstable)") } else { String::new() },
         runs,
         if runs == 1 { "" } else { "s" },
         readable(results.total_events as f64),
@@ -147,6 +149,21 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
     html.push_str("</tr></thead>\n<tbody>\n");
     let text_columns = 1 + results.sweep_params.len() + 2;
     for point in &results.points {
+        if let Some(unstable) = &point.unstable {
+            // Styled inline, so pages without unstable points keep their bytes.
+            let class = if point.index > 0 { " class=\"first\"" } else { "" };
+            let _ = write!(html, "<tr{class} style=\"background:#fff4e5\"><td class=\"num\">{}</td>", point.index);
+            for param in &point.params {
+                let _ = write!(html, "<td>{}</td>", escape(param));
+            }
+            let span = summary_header(results).len() - 1 - point.params.len();
+            let _ = writeln!(
+                html,
+                "<td colspan=\"{span}\" style=\"white-space:normal\"><strong>{}</strong>: {}; no results</td></tr>",
+                escape(&unstable.marker()),
+                escape(&unstable.detail())
+            );
+        }
         for (m, metric) in point.metrics.iter().enumerate() {
             let mut cells = vec![point.index.to_string()];
             cells.extend(point.params.iter().map(|p| escape(p)));
@@ -175,6 +192,17 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
             continue;
         }
         let _ = writeln!(html, "<h2>{}</h2>", escape(kind.heading()));
+        if unstable > 0 {
+            let _ = writeln!(
+                html,
+                "<p class=\"note\">Unstable points ({}) have no values in these charts.</p>",
+                results
+                    .unstable_points()
+                    .map(|(point, _)| format!("point {}", point.index))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         for chart in of_kind {
             let svg = escape(&relative_href(&chart.svg, dir));
             let png = escape(&relative_href(&chart.png, dir));

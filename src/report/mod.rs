@@ -119,10 +119,30 @@ fn summary_row(point: usize, params: &[String], metric: &MetricSummary) -> Vec<S
     row
 }
 
-/// `summary.csv`: one row per point and metric.
+/// The `unit` of the row that marks an unstable point in `summary.csv`.
+pub const STATUS_UNIT: &str = "status";
+
+/// The row of `summary.csv` that stands for an unstable point's metrics: its marker
+/// (`unstable (ρ ≥ 1 at app)`) as the metric, [`STATUS_UNIT`] as the unit, 0 replications and
+/// no numbers.
+fn unstable_row(point: usize, params: &[String], marker: String) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(params.iter().cloned());
+    row.push(marker);
+    row.push(STATUS_UNIT.into());
+    row.push("0".into());
+    row.extend(std::iter::repeat_n(String::new(), 9));
+    row
+}
+
+/// `summary.csv`: one row per point and metric; an unstable point has one row instead, its
+/// marker in the `metric` column and `status` in the `unit` column.
 pub fn summary_csv(results: &ExperimentResults) -> Vec<u8> {
     let mut rows = vec![summary_header(results)];
     for point in &results.points {
+        if let Some(unstable) = &point.unstable {
+            rows.push(unstable_row(point.index, &point.params, unstable.marker()));
+        }
         for metric in &point.metrics {
             rows.push(summary_row(point.index, &point.params, metric));
         }
@@ -189,9 +209,10 @@ pub const OUTPUT_ENTRIES: &[&str] = &[
 ];
 
 /// The fault windows of the first point as chart shades (scheduled faults are the same at
-/// every point; stochastic ones differ, and the first point's are shown).
+/// every point; stochastic ones differ, and the first point's are shown) — the first stable
+/// point's, since an unstable one has no time series.
 fn shades(results: &ExperimentResults) -> Vec<charts::Shade> {
-    let Some(point) = results.points.first() else { return Vec::new() };
+    let Some(point) = results.points.iter().find(|point| point.unstable.is_none()) else { return Vec::new() };
     let end = point.series.interval.as_secs_f64() * point.series.rows() as f64;
     point
         .fault_windows

@@ -8,8 +8,10 @@
 
 mod build;
 mod doc;
+mod estimate;
 mod files;
 mod parse;
+mod simulation_doc;
 
 use parse::*;
 
@@ -30,8 +32,9 @@ use crate::model::topology::TopologyConfig;
 use crate::model::world::{RunConfig, World};
 use crate::model::{ComponentId, Network, SpecError, article};
 use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
-use crate::units::Duration;
+use crate::units::{ByteSize, Duration};
 pub use doc::{Diagnostic, parse_path};
+pub use simulation_doc::{SIMULATION_DOC, describe_default};
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
 pub const DEFAULT_REPLICATIONS: u32 = 10;
@@ -41,6 +44,13 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const MAX_SWEEP_POINTS: usize = 100_000;
 /// Default number of time-series rows when `sample_interval` is not given.
 pub const DEFAULT_SERIES_ROWS: u64 = 200;
+/// Default memory budget of a scenario's runs, all runs in progress together: 4 GiB, or half
+/// the machine's memory if that is less ([`SimulationConfig::memory_budget`]). Assumption: room
+/// for any stable scenario (their state does not grow with time; BENCHMARKS.md), well under a
+/// workstation's memory.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
+/// Smallest memory budget accepted: 1 MiB (less leaves a run no room to start).
+pub const MIN_MEMORY_BUDGET: u64 = 1 << 20;
 
 /// Errors from loading a scenario.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +100,12 @@ pub struct SimulationConfig {
     /// between points sharper); if false each point gets its own streams.
     #[serde(default = "default_true")]
     pub common_random_numbers: bool,
+    /// Most memory the runs in progress may hold together (queues, requests in flight, pending
+    /// events); default [`DEFAULT_MEMORY_BUDGET`]. Each run gets an equal share; a run over its
+    /// share stops and its sweep point is reported unstable. Written into the resolved scenario
+    /// only when given, since the default depends on the machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_budget: Option<ByteSize>,
 }
 
 fn default_replications() -> u32 {
@@ -110,6 +126,16 @@ impl SimulationConfig {
             .unwrap_or(SimDuration(self.duration.get().as_nanos() / DEFAULT_SERIES_ROWS))
     }
 
+    /// The memory budget of all runs in progress together: `memory_budget` if given, else
+    /// [`DEFAULT_MEMORY_BUDGET`] or half of `machine_memory` (bytes, if known), whichever is
+    /// less.
+    pub fn memory_budget(&self, machine_memory: Option<u64>) -> u64 {
+        match self.memory_budget {
+            Some(budget) => budget.0,
+            None => DEFAULT_MEMORY_BUDGET.min(machine_memory.map_or(u64::MAX, |bytes| bytes / 2)),
+        }
+    }
+
     /// Timing of one run.
     pub fn run_config(&self) -> RunConfig {
         RunConfig { duration: self.duration.get(), warmup: self.warmup.get(), sample_interval: self.sample_interval() }
@@ -127,6 +153,18 @@ impl SimulationConfig {
         }
         if self.replications == 0 {
             return Err(SpecError::new("replications", "at least 1 replication is needed"));
+        }
+        if let Some(budget) = self.memory_budget
+            && budget.0 < MIN_MEMORY_BUDGET
+        {
+            return Err(SpecError::new(
+                "memory_budget",
+                format!(
+                    "a memory budget of {} leaves a run no room; give at least {} (e.g. \"2GiB\")",
+                    crate::units::format_size(budget.0),
+                    crate::units::format_size(MIN_MEMORY_BUDGET)
+                ),
+            ));
         }
         if let Some(interval) = self.sample_interval {
             if interval.get() == SimDuration::ZERO || interval.get() > self.duration.get() {

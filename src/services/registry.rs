@@ -86,11 +86,23 @@ trait ErasedKind {
     fn references(&self) -> Vec<(&'static str, &str)>;
     fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)>;
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError>;
+    fn events_per_request(&self, write_fraction: f64) -> f64;
+    fn nanos_per_event(&self) -> f64;
+    fn capacity(&self) -> Option<f64>;
 }
 
 impl<T: KindConfig> ErasedKind for T {
     fn references(&self) -> Vec<(&'static str, &str)> {
         KindConfig::references(self)
+    }
+    fn events_per_request(&self, write_fraction: f64) -> f64 {
+        KindConfig::events_per_request(self, write_fraction)
+    }
+    fn nanos_per_event(&self) -> f64 {
+        KindConfig::nanos_per_event(self)
+    }
+    fn capacity(&self) -> Option<f64> {
+        KindConfig::capacity(self)
     }
     fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
         KindConfig::dists_mut(self)
@@ -114,6 +126,21 @@ impl ComponentConfig {
     /// Builds the component.
     pub fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         self.inner().build(name, context)
+    }
+
+    /// Events one request causes here ([`KindConfig::events_per_request`]).
+    pub fn events_per_request(&self, write_fraction: f64) -> f64 {
+        self.inner().events_per_request(write_fraction)
+    }
+
+    /// Nanoseconds one of its events takes to simulate ([`KindConfig::nanos_per_event`]).
+    pub fn nanos_per_event(&self) -> f64 {
+        self.inner().nanos_per_event()
+    }
+
+    /// Requests per second it can serve at most, if known ([`KindConfig::capacity`]).
+    pub fn capacity(&self) -> Option<f64> {
+        self.inner().capacity()
     }
 }
 

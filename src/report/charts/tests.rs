@@ -69,6 +69,7 @@ pub(crate) fn synthetic(sweep: bool) -> ExperimentResults {
                     values: series_values,
                 },
                 fault_windows: Vec::new(),
+                unstable: None,
             }
         })
         .collect();

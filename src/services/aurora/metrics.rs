@@ -5,6 +5,7 @@
 use super::{Aurora, WriterState};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::Backlog;
 
 /// Why a request failed at the cluster.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -261,5 +262,23 @@ impl Aurora {
             let prefix = if i == 0 { format!("{name}.writer") } else { format!("{name}.replica-{i}") };
             instance.pool.finish(&prefix, now, out);
         }
+    }
+}
+
+impl Aurora {
+    /// What the cluster holds: its instances' queues and requests in service, writes waiting
+    /// for their quorum, reads waiting for a segment, and the memory of those and of the redo
+    /// kept for the replicas. No offered load: a write's path crosses the writer's pool and
+    /// the storage quorum.
+    pub(super) fn held(&self, now: SimTime) -> Backlog {
+        let mut total = Backlog {
+            held: (self.commits.len() + self.reads.len()) as u64,
+            bytes: self.commits.footprint() + self.reads.footprint() + self.redo.footprint(),
+            ..Backlog::default()
+        };
+        for instance in &self.instances {
+            total = total.plus(instance.pool.backlog(now));
+        }
+        Backlog { offered_load: None, arrived: 0, ..total }
     }
 }

@@ -17,7 +17,7 @@ use super::protocol::{AuroraInternal, AuroraTimer};
 use super::storage::{SEGMENTS_PER_GROUP, WRITE_QUORUM};
 use super::{Aurora, metrics::Cause};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{Ctx, Internal, Network, Request, Status, Timer};
+use crate::model::{Backlog, Ctx, Internal, Network, Request, Status, Timer};
 
 /// Batches of shipped redo kept for the replicas' lag measurement (commit times by batch):
 /// 4,096 batches, 15 s at the default interval — a replica further behind than that is not
@@ -32,6 +32,16 @@ pub(super) struct RedoBatches {
     /// (batch id, commit times) of the last [`KEPT_BATCHES`] shipped batches.
     shipped: VecDeque<(u64, Vec<SimTime>)>,
     next_id: u64,
+}
+
+impl RedoBatches {
+    /// Bytes allocated for the commit times waiting to be shipped and those kept of shipped
+    /// batches.
+    pub(super) fn footprint(&self) -> u64 {
+        let kept: usize = self.shipped.iter().map(|(_, times)| times.capacity()).sum();
+        Backlog::bytes_of::<SimTime>(self.pending.capacity() + kept)
+            + Backlog::bytes_of::<(u64, Vec<SimTime>)>(self.shipped.capacity())
+    }
 }
 
 /// A write waiting for its 4th ack.

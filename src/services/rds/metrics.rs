@@ -3,8 +3,10 @@
 
 use super::Rds;
 use super::config::Deployment;
+use super::replication::{KeyState, Pending};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, IntervalMean, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::Backlog;
 
 /// The deployment's measurements (those of the instances' pools and the proxy aside).
 #[derive(Default)]
@@ -184,5 +186,30 @@ impl Rds {
             out.latency(format!("{name}.staleness"), &mut m.staleness);
         }
         self.nodes[self.primary].pool.finish(&format!("{name}.primary"), now, out);
+    }
+}
+
+impl Rds {
+    /// What the deployment holds: its instances' connection queues and requests in service,
+    /// the proxy's queue, writes waiting for a standby's acknowledgement, and the memory of
+    /// those and of the binlog, the key table and the replication logs. No offered load: a
+    /// request's path crosses several queues (the pools, replication, the proxy).
+    pub(super) fn held(&self, now: SimTime) -> Backlog {
+        let mut total = Backlog {
+            held: self.pending.len() as u64,
+            bytes: Backlog::bytes_of::<Pending>(self.pending.capacity())
+                + Backlog::bytes_of::<SimTime>(self.binlog.capacity())
+                + Backlog::bytes_of::<(u64, KeyState)>(self.keys.capacity())
+                + Backlog::bytes_of::<u64>(self.crash_committed.capacity() + self.lost_lsns.capacity()),
+            ..Backlog::default()
+        };
+        for node in &self.nodes {
+            total = total.plus(node.pool.backlog(now));
+            total.bytes += node.log.footprint();
+        }
+        if let Some(proxy) = &self.proxy {
+            total = total.plus(proxy.backlog());
+        }
+        Backlog { offered_load: None, arrived: 0, ..total }
     }
 }

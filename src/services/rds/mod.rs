@@ -108,7 +108,7 @@ use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{MetricSet, SeriesNames};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
-use crate::model::{Component, Ctx, InstanceInfo, Internal, Message, SpecError, Timer};
+use crate::model::{Backlog, Component, Ctx, InstanceInfo, Internal, Message, SpecError, Timer};
 
 /// Binlog positions kept for lagging replicas before the most lagging one is rebuilt from a
 /// snapshot (16 Mi commit times, 128 MiB). Assumption: a bound on memory, not an AWS figure.
@@ -119,6 +119,26 @@ pub const MAX_BINLOG: usize = 1 << 24;
 const DNS_HISTORY: usize = 16;
 
 impl KindConfig for RdsConfig {
+    fn events_per_request(&self, write_fraction: f64) -> f64 {
+        // Delivery, execution, reply; RDS Proxy adds its hop to the instance and back.
+        let hop = 3.0 + if self.proxy { 2.0 } else { 0.0 };
+        // A write goes to each synchronous standby and back (the log record, its
+        // persistence, the ack; a cluster's readable standbys also apply it), and to each
+        // replica (the binlog shipment and its apply).
+        let standbys = match self.deployment.as_str() {
+            "multi_az_instance" => 3.0,
+            "multi_az_cluster" => 2.0 * 4.0,
+            _ => 0.0,
+        };
+        hop + write_fraction * (standbys + 2.0 * f64::from(self.replicas))
+    }
+
+    fn nanos_per_event(&self) -> f64 {
+        // Measured: `scenarios/rds-read-replicas.toml`, about 3 M events/s per thread (the
+        // key table and the replication logs cost more than a station's queue).
+        350.0
+    }
+
     fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
         RdsConfig::dists_mut(self)
     }
@@ -347,6 +367,10 @@ impl Component for Rds {
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
         self.report(now, out);
+    }
+
+    fn backlog(&self, now: SimTime) -> Backlog {
+        self.held(now)
     }
 
     fn instances(&self) -> Vec<InstanceInfo> {

@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, TimeWeighted};
-use crate::model::{ComponentId, Request};
+use crate::model::{Backlog, ComponentId, Request};
 
 /// Where a lent connection's request is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -117,6 +117,18 @@ impl Proxy {
     /// Requests waiting for a connection.
     pub fn waiting(&self) -> usize {
         self.queue.len()
+    }
+
+    /// What the proxy holds: requests waiting for a connection (`queued`), those on lent
+    /// connections, and the memory of its queue, its table of latest attempts and its slots.
+    pub fn backlog(&self) -> Backlog {
+        let queued = self.queue.len() as u64;
+        let lent = (self.slots.len() - self.free.len()) as u64;
+        let bytes = Backlog::bytes_of::<Request>(self.queue.capacity())
+            + Backlog::bytes_of::<((ComponentId, u64), u16)>(self.latest.capacity())
+            + Backlog::bytes_of::<Slot>(self.slots.capacity())
+            + Backlog::bytes_of::<u32>(self.free.capacity());
+        Backlog { queued, held: queued + lent, bytes, ..Backlog::default() }
     }
 
     /// Takes the head of the queue if a connection is free and the proxy is not holding.

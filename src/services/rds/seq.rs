@@ -23,6 +23,11 @@ impl SeqTracker {
         SeqTracker { prefix, early: VecDeque::new() }
     }
 
+    /// Bytes allocated for the numbers held beyond the prefix.
+    pub fn footprint(&self) -> u64 {
+        self.early.capacity() as u64
+    }
+
     /// The highest `n` such that `1..=n` are all held.
     #[inline]
     pub fn prefix(&self) -> u64 {
