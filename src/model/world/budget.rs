@@ -11,7 +11,7 @@
 //! arrived ([`RUNAWAY_SHARE`]) stops the same way: its measurements describe how long it ran,
 //! not a steady state.
 
-use super::{Stalled, World};
+use super::{Member, Stalled, World};
 use crate::engine::SimTime;
 use crate::model::{Backlog, ComponentId, Event};
 
@@ -107,7 +107,7 @@ impl World {
     fn census(&self, now: SimTime) -> (Option<(ComponentId, Backlog)>, u64) {
         let mut total = self.queue.len() as u64 * EVENT_BYTES;
         let mut worst: Option<(ComponentId, Backlog)> = None;
-        for (index, component) in self.components.iter().enumerate() {
+        for (index, Member { component, .. }) in self.components.iter().enumerate() {
             let backlog = component.backlog(now);
             total = total.saturating_add(backlog.bytes);
             let worse = match &worst {
@@ -147,7 +147,7 @@ impl World {
     /// it stayed within the budget.
     pub(super) fn runaway_at_end(&self, end: SimTime) -> Result<(), RunStop> {
         let mut runaway: Option<(ComponentId, Backlog)> = None;
-        for (index, component) in self.components.iter().enumerate() {
+        for (index, Member { component, .. }) in self.components.iter().enumerate() {
             let backlog = component.backlog(end);
             let overloaded = backlog.offered_load.is_some_and(|load| load >= 1.0);
             let threshold = RUNAWAY_MIN_QUEUE.max((backlog.arrived as f64 * RUNAWAY_SHARE).ceil() as u64);
