@@ -122,10 +122,12 @@ impl<T> Slab<T> {
         removed
     }
 
-    /// Bytes allocated for its slots and free list (capacity, not just what is held).
+    /// Bytes of memory its slots and free list occupy: every slot ever used (freed ones
+    /// included, since the slab never shrinks), not the spare capacity beyond them, which a
+    /// growing vector reserves without touching, so it takes no memory until used.
     pub fn footprint(&self) -> u64 {
-        let slots = (self.items.capacity() as u64).saturating_mul(std::mem::size_of::<Option<T>>() as u64);
-        slots.saturating_add(self.free.capacity() as u64 * std::mem::size_of::<u32>() as u64)
+        let slots = (self.items.len() as u64).saturating_mul(std::mem::size_of::<Option<T>>() as u64);
+        slots.saturating_add(self.free.len() as u64 * std::mem::size_of::<u32>() as u64)
     }
 
     /// Forgets every item (slot numbering starts again from 0).

@@ -39,10 +39,11 @@ impl WorkEstimate {
     }
 
     /// "this experiment simulates ~3.6e9 events; expect ~15 min on 2 threads (more if
-    /// clients retry a lot)".
+    /// clients retry a lot, less if queues run away: such runs stop early)".
     pub fn note(&self) -> String {
         format!(
-            "this experiment simulates ~{:.1e} events; expect ~{} on {} thread{} (more if clients retry a lot)",
+            "this experiment simulates ~{:.1e} events; expect ~{} on {} thread{} (more if clients retry a lot, \
+             less if queues run away: such runs stop early)",
             self.events,
             format_duration_approx(self.seconds()),
             self.threads,
@@ -78,7 +79,8 @@ mod tests {
         assert_eq!(one_run.seconds(), 100.0);
         assert_eq!(
             one_run.note(),
-            "this experiment simulates ~1.0e9 events; expect ~2 min on 8 threads (more if clients retry a lot)"
+            "this experiment simulates ~1.0e9 events; expect ~2 min on 8 threads (more if clients retry a lot, less \
+             if queues run away: such runs stop early)"
         );
         let short = WorkEstimate { events: 1e6, thread_secs: 0.1, longest_run_secs: 0.01, runs: 10, threads: 2 };
         assert!(!short.is_long());

@@ -49,8 +49,8 @@ impl Instability {
     }
 
     /// What was seen: "ρ ≈ 1.50, 12.3 M requests queued after 2 h 10 min of simulated time
-    /// (replication 0 stopped there, holding 2.00 GiB, over its memory budget of 2.00 GiB:
-    /// 4.00 GiB shared by 2 runs at a time)".
+    /// (replication 0 stopped there, holding 2.00 GiB, past its share of 2.00 GiB of the
+    /// 4.00 GiB memory budget, 2 runs at a time)".
     pub fn detail(&self) -> String {
         let runaway = &self.runaway;
         let backlog = &runaway.backlog;
@@ -65,8 +65,8 @@ impl Instability {
         let when = format_duration_approx(runaway.at.as_secs_f64());
         match runaway.cause {
             RunawayCause::OverBudget { budget } => format!(
-                "{held} after {when} of simulated time (replication {} stopped there, holding {}, over its memory \
-                 budget of {}: {} shared by {} run{} at a time)",
+                "{held} after {when} of simulated time (replication {} stopped there, holding {}, past its share \
+                 of {} of the {} memory budget, {} run{} at a time)",
                 self.replication,
                 format_size_approx(runaway.total_bytes),
                 format_size_approx(budget),
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(
             station.detail(),
             "ρ ≈ 1.50, 12.3 M requests queued after 2 h 10 min of simulated time (replication 0 stopped there, \
-             holding 2.00 GiB, over its memory budget of 2.00 GiB: 4.00 GiB shared by 2 runs at a time)"
+             holding 2.00 GiB, past its share of 2.00 GiB of the 4.00 GiB memory budget, 2 runs at a time)"
         );
         assert_eq!(instability(None, budget).marker(), "unstable (queues ran away at app)");
         assert_eq!(instability(Some(0.8), budget).marker(), "unstable (queues ran away at app)");

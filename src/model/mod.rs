@@ -543,8 +543,10 @@ pub struct Backlog {
     /// Everything held: requests queued, in service, waiting for acknowledgements, calls in
     /// flight at a client (at least `queued`).
     pub held: u64,
-    /// Bytes of memory holding them: the allocated capacity of its queues and tables times the
-    /// size of an entry (an estimate that leaves out the allocator's own overhead).
+    /// Bytes of memory holding them: the entries its queues and tables occupy times their
+    /// size — the whole capacity of a ring buffer (a FIFO queue's contents move through all of
+    /// it), the slots ever used of a slab or vector (spare capacity is reserved, not touched).
+    /// An estimate that leaves out the allocator's own overhead.
     pub bytes: u64,
     /// The offered load ρ = λ·E\[S\]/c of a FIFO station with unbounded waiting room,
     /// measured from the start of the run: arrivals so far times their mean service time,

@@ -159,9 +159,8 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
             let span = summary_header(results).len() - 1 - point.params.len();
             let _ = writeln!(
                 html,
-                "<td colspan=\"{span}\" style=\"white-space:normal\"><strong>{}</strong>: {}; no results</td></tr>",
-                escape(&unstable.marker()),
-                escape(&unstable.detail())
+                "<td colspan=\"{span}\"><strong>{}</strong>: no results (see the warnings above)</td></tr>",
+                escape(&unstable.marker())
             );
         }
         for (m, metric) in point.metrics.iter().enumerate() {
@@ -195,10 +194,14 @@ pub fn report_html(results: &ExperimentResults, charts: &[ChartFile], dir: &Path
         if unstable > 0 {
             let _ = writeln!(
                 html,
-                "<p class=\"note\">Unstable points ({}) have no values in these charts.</p>",
+                "<p class=\"note\">Unstable points have no values in these charts: {}.</p>",
                 results
                     .unstable_points()
-                    .map(|(point, _)| format!("point {}", point.index))
+                    .map(|(point, _)| {
+                        let pairs: Vec<String> =
+                            results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect();
+                        escape(&format!("point {} ({})", point.index, pairs.join(", ")))
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             );

@@ -178,7 +178,7 @@ pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 const SUMMARY_HEADER: &str = "point,metric,unit,replications,mean,ci95_low,ci95_high,p50,p90,p99,p999,max,count";
 
 /// A CSV file as its header and rows of strings.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+pub(crate) fn read_csv(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let header: Vec<String> = reader.headers().expect("header row").iter().map(str::to_string).collect();
     let rows = reader
@@ -633,7 +633,7 @@ fn zero_threads_is_a_usage_error() {
 fn describe_lists_every_kind() {
     let outcome = stratus(["describe"]).success();
     let kinds: Vec<&str> = outcome.stdout.lines().filter(|line| !line.is_empty() && !line.starts_with(' ')).collect();
-    for kind in ["station", "workload", "topology"] {
+    for kind in ["station", "workload", "topology", "simulation"] {
         assert!(kinds.contains(&kind), "`stratus describe` does not list {kind}: {kinds:?}");
     }
 }

@@ -2,6 +2,7 @@
 
 mod analytic;
 mod aurora;
+mod budget;
 mod cli;
 mod common;
 mod documented;
