@@ -13,12 +13,13 @@ pub mod unstable;
 use hdrhistogram::Histogram;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::engine::StreamKey;
 use crate::metrics::{Metric, MetricValue, Unit};
-use crate::model::world::{FaultWindow, RunOutput, RunStop, Runaway, TimeSeries};
+use crate::model::world::{FaultWindow, RunOutput, RunStop, TimeSeries};
 use crate::scenario::Scenario;
 pub use estimate::{WorkEstimate, estimate};
 use stats::estimate_within;
@@ -69,6 +70,20 @@ pub enum ExperimentError {
         replication: u32,
         /// Where it stopped.
         stalled: crate::model::world::Stalled,
+    },
+    /// A finished run could not be saved (for `--resume` or a shard's merge).
+    #[error("cannot save a finished run: {message}")]
+    Save {
+        /// The cause.
+        message: String,
+    },
+    /// A run of the grid has no outcome (a merge of incomplete shards).
+    #[error("no result for sweep point {point}, replication {replication}")]
+    Missing {
+        /// Point index.
+        point: usize,
+        /// Replication index.
+        replication: u32,
     },
     /// A point could not be built (validation should have caught it).
     #[error("sweep point {point}: {path}: {message}")]
@@ -198,13 +213,99 @@ impl ExperimentResults {
     }
 }
 
+/// One run of the grid: a sweep point's replication.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Task {
+    /// Point index.
+    pub point: usize,
+    /// Replication index.
+    pub replication: u32,
+}
+
+/// How one run ended: what the aggregation takes, and what shards and resumable runs save.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum TaskOutcome {
+    /// It ran to its end.
+    Done(RunOutput),
+    /// Its queues ran away.
+    Runaway(Instability),
+    /// Not started: an earlier replication of its point ran away.
+    Skipped,
+}
+
+/// What the aggregation needs to know of a scenario: its name and the shape of its grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Dotted paths of the swept parameters.
+    pub sweep_params: Vec<String>,
+    /// The points, in index order.
+    pub points: Vec<GridPoint>,
+}
+
+/// One sweep point of a [`Grid`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridPoint {
+    /// Point index.
+    pub index: usize,
+    /// Values of the swept parameters.
+    pub params: Vec<String>,
+    /// Replications it runs.
+    pub replications: u32,
+}
+
+impl Grid {
+    /// The grid of `scenario`.
+    pub fn of(scenario: &Scenario) -> Grid {
+        Grid {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            sweep_params: scenario.sweep_params.clone(),
+            points: scenario
+                .points
+                .iter()
+                .map(|point| GridPoint {
+                    index: point.index,
+                    params: point.params.clone(),
+                    replications: point.spec.simulation.replications,
+                })
+                .collect(),
+        }
+    }
+
+    /// Every run, point by point, replications in order.
+    pub fn tasks(&self) -> Vec<Task> {
+        self.points
+            .iter()
+            .flat_map(|point| (0..point.replications).map(move |replication| Task { point: point.index, replication }))
+            .collect()
+    }
+}
+
 /// Runs every point and replication of `scenario` and aggregates the results.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResults, ExperimentError> {
-    let tasks: Vec<(usize, u32)> = scenario
-        .points
-        .iter()
-        .flat_map(|point| (0..point.spec.simulation.replications).map(move |rep| (point.index, rep)))
-        .collect();
+    let grid = Grid::of(scenario);
+    let outcomes = run_tasks(scenario, options, &grid.tasks(), &[], &|_, _| Ok(()))?;
+    aggregate(&grid, outcomes)
+}
+
+/// What [`run_tasks`] calls with each finished run (to save it); an error stops the runs.
+pub type OnDone<'a> = dyn Fn(Task, &TaskOutcome) -> Result<(), String> + Sync + 'a;
+
+/// Runs `tasks` of `scenario` in parallel, calling `on_done` with each as it finishes, and
+/// returns their outcomes in the order of `tasks`. `earlier` holds the outcomes of runs done
+/// before (a resumed run, another shard's): a runaway among them stops the later
+/// replications of its point as if it had happened here.
+pub fn run_tasks(
+    scenario: &Scenario,
+    options: &RunOptions,
+    tasks: &[Task],
+    earlier: &[(Task, &TaskOutcome)],
+    on_done: &OnDone<'_>,
+) -> Result<Vec<(Task, TaskOutcome)>, ExperimentError> {
     let bar = if options.progress == Progress::Bar {
         ProgressBar::new(tasks.len() as u64)
     } else {
@@ -223,9 +324,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
     let budgets: Vec<u64> =
         scenario.points.iter().map(|point| point.spec.simulation.memory_budget(machine_memory)).collect();
     let stopped: Vec<AtomicU32> = scenario.points.iter().map(|_| AtomicU32::new(u32::MAX)).collect();
-    let run_one = |&(point_index, replication): &(usize, u32)| -> Result<Outcome, ExperimentError> {
+    for (task, outcome) in earlier {
+        if let (TaskOutcome::Runaway(_), Some(stop)) = (outcome, stopped.get(task.point)) {
+            stop.fetch_min(task.replication, Ordering::Relaxed);
+        }
+    }
+    let run_one = |&Task { point: point_index, replication }: &Task| -> Result<TaskOutcome, ExperimentError> {
         if replication > stopped[point_index].load(Ordering::Relaxed) {
-            return Ok(Outcome::Skipped);
+            return Ok(TaskOutcome::Skipped);
         }
         let point = &scenario.points[point_index];
         let simulation = &point.spec.simulation;
@@ -241,10 +347,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         })?;
         world.set_memory_budget(Some(budgets[point_index] / runs_at_once as u64));
         match world.run() {
-            Ok(output) => Ok(Outcome::Done(output)),
+            Ok(output) => Ok(TaskOutcome::Done(output)),
             Err(RunStop::Runaway(runaway)) => {
                 stopped[point_index].fetch_min(replication, Ordering::Relaxed);
-                Ok(Outcome::Runaway(runaway))
+                let component =
+                    runaway.component.and_then(|id| scenario.component_name(point_index, id)).map(str::to_string);
+                Ok(TaskOutcome::Runaway(Instability {
+                    component,
+                    replication,
+                    runaway,
+                    budget: budgets[point_index],
+                    runs_at_once,
+                }))
             }
             Err(RunStop::Stalled(stalled)) => {
                 Err(ExperimentError::Stalled { point: point_index, replication, stalled })
@@ -270,14 +384,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             );
         }
     };
-    let execute = || -> Vec<Result<Outcome, ExperimentError>> {
+    let execute = || -> Vec<Result<(Task, TaskOutcome), ExperimentError>> {
         tasks
             .par_iter()
             .progress_with(bar.clone())
             .map(|task| {
-                let output = run_one(task);
+                let outcome = run_one(task)?;
+                on_done(*task, &outcome).map_err(|message| ExperimentError::Save { message })?;
                 report_line();
-                output
+                Ok((*task, outcome))
             })
             .collect()
     };
@@ -290,18 +405,32 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         None => execute(),
     };
     bar.finish_and_clear();
+    outputs.into_iter().collect()
+}
 
-    // Sequential aggregation in task order: deterministic whatever the thread count.
-    let mut outputs = outputs.into_iter();
-    let mut points = Vec::with_capacity(scenario.points.len());
+/// Aggregates the outcomes of every run of `grid` (in any order; each task once) into the
+/// experiment's results, point by point in index order: the same bytes whatever the thread
+/// count, the machines and the order the runs were done in.
+pub fn aggregate(
+    grid: &Grid,
+    outcomes: impl IntoIterator<Item = (Task, TaskOutcome)>,
+) -> Result<ExperimentResults, ExperimentError> {
+    let mut by_task: std::collections::BTreeMap<Task, TaskOutcome> = outcomes.into_iter().collect();
+    let mut points = Vec::with_capacity(grid.points.len());
     let mut total_events = 0;
-    for point in &scenario.points {
+    for point in &grid.points {
         let mut runs: Vec<RunOutput> = Vec::new();
-        let mut runaway: Option<(u32, Runaway)> = None;
-        for (replication, outcome) in outputs.by_ref().take(point.spec.simulation.replications as usize).enumerate() {
-            match (outcome?, &runaway) {
-                (Outcome::Done(run), None) => runs.push(run),
-                (Outcome::Runaway(stop), None) => runaway = Some((replication as u32, stop)),
+        let mut runaway: Option<Instability> = None;
+        for replication in 0..point.replications {
+            let outcome = by_task
+                .remove(&Task { point: point.index, replication })
+                .ok_or(ExperimentError::Missing { point: point.index, replication })?;
+            match (outcome, &runaway) {
+                (TaskOutcome::Done(run), None) => runs.push(run),
+                (TaskOutcome::Runaway(stop), None) => runaway = Some(stop),
+                (TaskOutcome::Skipped, None) => {
+                    return Err(ExperimentError::Missing { point: point.index, replication });
+                }
                 // After the first runaway: skipped, or run and not reported.
                 _ => {}
             }
@@ -309,12 +438,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         total_events += runs.iter().map(|run| run.events).sum::<u64>();
         match runaway {
             None => points.push(aggregate_point(point.index, point.params.clone(), runs)),
-            Some((replication, stop)) => {
-                total_events += stop.events;
-                let component =
-                    stop.component.and_then(|id| scenario.component_name(point.index, id)).map(str::to_string);
-                let unstable =
-                    Instability { component, replication, runaway: stop, budget: budgets[point.index], runs_at_once };
+            Some(unstable) => {
+                total_events += unstable.runaway.events;
                 points.push(PointResult {
                     index: point.index,
                     params: point.params.clone(),
@@ -329,9 +454,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         }
     }
     Ok(ExperimentResults {
-        name: scenario.name.clone(),
-        description: scenario.description.clone(),
-        sweep_params: scenario.sweep_params.clone(),
+        name: grid.name.clone(),
+        description: grid.description.clone(),
+        sweep_params: grid.sweep_params.clone(),
         points,
         total_events,
     })
@@ -414,16 +539,6 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
         fault_windows,
         unstable: None,
     }
-}
-
-/// How one task (a point's replication) ended.
-enum Outcome {
-    /// It ran to its end.
-    Done(RunOutput),
-    /// Its queues ran away.
-    Runaway(Runaway),
-    /// Not started: an earlier replication of its point ran away.
-    Skipped,
 }
 
 /// Cell-wise mean of the replications' series, ignoring NaN cells.

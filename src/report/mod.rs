@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod console;
 pub mod html;
+pub mod runs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
