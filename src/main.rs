@@ -118,7 +118,9 @@ impl CliError {
             CliError::Runs(report::runs::RunsError::OtherScenario { .. } | report::runs::RunsError::NotRuns { .. }) => {
                 2
             }
-            CliError::Experiment(experiment::ExperimentError::Missing { .. }) => 2,
+            CliError::Experiment(
+                experiment::ExperimentError::Missing { .. } | experiment::ExperimentError::UnknownMetric { .. },
+            ) => 2,
             // A scenario whose time cannot advance is a mistake in the input too.
             CliError::Experiment(experiment::ExperimentError::Stalled { .. }) => 2,
             CliError::Experiment(_) | CliError::Report(_) | CliError::Runs(_) | CliError::Stdout(_) => 1,
@@ -173,6 +175,13 @@ fn run(command: Command) -> Result<(), CliError> {
             } else {
                 check_parts_folder(&out)?;
             }
+            if shard.is_some() && scenario.points.iter().any(|point| point.spec.simulation.adaptive.is_some()) {
+                return Err(CliError::Usage(
+                    "--shard needs a fixed number of replications: adaptive replications decide each round from the \
+                     rounds before, across all of a point's runs; run it on one machine, or remove [simulation.adaptive]"
+                        .into(),
+                ));
+            }
             let progress = match (no_progress, std::io::stderr().is_terminal()) {
                 (true, _) => Progress::Hidden,
                 (false, true) => Progress::Bar,
@@ -195,13 +204,15 @@ fn run(command: Command) -> Result<(), CliError> {
                     if resume { "they belong to another scenario or overrides" } else { "pass --resume to keep them" }
                 );
             }
+            let mine_set: std::collections::BTreeSet<experiment::Task> = mine.iter().copied().collect();
             let earlier: Vec<(experiment::Task, experiment::TaskOutcome)> = if resume {
-                store.runs()?.into_iter().filter(|(task, _)| mine.contains(task)).collect()
+                // An adaptive point's later rounds are not in the grid yet: keep all its runs.
+                store.runs()?.into_iter().filter(|(task, _)| shard.is_none() || mine_set.contains(task)).collect()
             } else {
                 Vec::new()
             };
-            let todo: Vec<experiment::Task> =
-                mine.iter().copied().filter(|task| !earlier.iter().any(|(done, _)| done == task)).collect();
+            let done: std::collections::BTreeSet<experiment::Task> = earlier.iter().map(|(task, _)| *task).collect();
+            let todo: Vec<experiment::Task> = mine.iter().copied().filter(|task| !done.contains(task)).collect();
             let part = shard.map(|shard| format!(" (part {shard}: {} of the runs)", mine.len())).unwrap_or_default();
             eprintln!("stratus: {} — {}{part}", scenario.name, run_count(&scenario));
             if resume {
@@ -216,15 +227,16 @@ fn run(command: Command) -> Result<(), CliError> {
                 );
             }
             let started = Instant::now();
-            let earlier_refs: Vec<(experiment::Task, &experiment::TaskOutcome)> =
-                earlier.iter().map(|(task, outcome)| (*task, outcome)).collect();
             let save = |task: experiment::Task, outcome: &experiment::TaskOutcome| {
                 store.save(task, outcome).map_err(|error| error.to_string())
             };
-            let outcomes = experiment::run_tasks(&scenario, &options, &todo, &earlier_refs, &save)?;
-            let elapsed = started.elapsed().as_secs_f64();
-            let new_events: u64 = outcomes.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
+            let earlier_events: u64 = earlier.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
             if let Some(shard) = shard {
+                let earlier_refs: Vec<(experiment::Task, &experiment::TaskOutcome)> =
+                    earlier.iter().map(|(task, outcome)| (*task, outcome)).collect();
+                let outcomes = experiment::run_tasks(&scenario, &options, &todo, &earlier_refs, &save)?;
+                let elapsed = started.elapsed().as_secs_f64();
+                let new_events: u64 = outcomes.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
                 eprintln!(
                     "stratus: part {shard}: {new_events} events in {elapsed:.2} s; {} run(s) saved in {}",
                     mine.len(),
@@ -239,11 +251,14 @@ fn run(command: Command) -> Result<(), CliError> {
                 ))?;
                 return Ok(());
             }
-            let results = experiment::aggregate(&grid, earlier.into_iter().chain(outcomes))?;
+            let (grid, outcomes) = experiment::run_all(&scenario, &options, earlier, &save)?;
+            let elapsed = started.elapsed().as_secs_f64();
+            let all_events: u64 = outcomes.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
+            let results = experiment::aggregate(&grid, outcomes)?;
             report::write_all(&results, &scenario.resolved_toml, &out)?;
             store.remove()?;
             // Events simulated now (a resumed run's earlier runs not counted).
-            let events = if resume { new_events } else { results.total_events };
+            let events = if resume { all_events - earlier_events } else { results.total_events };
             eprintln!(
                 "stratus: {events} events in {elapsed:.2} s ({:.1} M events/s); results in {}",
                 events as f64 / elapsed.max(1e-9) / 1e6,
@@ -257,8 +272,9 @@ fn run(command: Command) -> Result<(), CliError> {
             report::check_output_folder(&out)?;
             let found = runs.len();
             let all_tasks = manifest.grid.tasks();
+            let have: std::collections::BTreeSet<experiment::Task> = runs.iter().map(|(task, _)| *task).collect();
             let missing: Vec<experiment::Task> =
-                all_tasks.iter().copied().filter(|task| !runs.iter().any(|(done, _)| done == task)).collect();
+                all_tasks.iter().copied().filter(|task| !have.contains(task)).collect();
             if let Some(first) = missing.first() {
                 let count = manifest.shard.map_or(1, |shard| shard.count);
                 let mut parts: Vec<u32> =
@@ -427,11 +443,17 @@ fn run_count(scenario: &Scenario) -> String {
     let replications: Vec<u64> = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).collect();
     let runs: u64 = replications.iter().sum();
     let plural = |n: u64, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
-    match replications.first() {
+    let count = match replications.first() {
         Some(&first) if replications.iter().all(|&r| r == first) => {
             format!("{} × {} = {}", plural(points as u64, "point"), plural(first, "replication"), plural(runs, "run"))
         }
         _ => format!("{} = {}", plural(points as u64, "point"), plural(runs, "run")),
+    };
+    let most =
+        scenario.points.iter().filter_map(|p| p.spec.simulation.adaptive.as_ref()).map(|a| a.max_replications).max();
+    match most {
+        Some(most) => format!("{count} in the first round; adaptive, up to {most} replications a point"),
+        None => count,
     }
 }
 

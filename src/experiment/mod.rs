@@ -6,6 +6,7 @@
 //! experiment: its point is reported [unstable](Instability), its later replications are not
 //! started, and the other points go on.
 
+pub mod adaptive;
 pub mod estimate;
 pub mod stats;
 pub mod unstable;
@@ -84,6 +85,14 @@ pub enum ExperimentError {
         point: usize,
         /// Replication index.
         replication: u32,
+    },
+    /// An adaptive point names a metric its runs do not report.
+    #[error("simulation.adaptive.metrics: no metric `{metric}`; the runs report: {known}")]
+    UnknownMetric {
+        /// The name given.
+        metric: String,
+        /// The metrics the runs report.
+        known: String,
     },
     /// A point could not be built (validation should have caught it).
     #[error("sweep point {point}: {path}: {message}")]
@@ -166,6 +175,8 @@ pub struct PointResult {
     /// Set if a replication's queues ran away: then the point has no measurements (`metrics`,
     /// `histograms`, `replications` and `series` are empty).
     pub unstable: Option<Instability>,
+    /// How many replications an adaptive point ran and the precision it reached.
+    pub adaptive: Option<adaptive::AdaptiveOutcome>,
 }
 
 /// The outcome of a whole experiment.
@@ -253,8 +264,11 @@ pub struct GridPoint {
     pub index: usize,
     /// Values of the swept parameters.
     pub params: Vec<String>,
-    /// Replications it runs.
+    /// Replications it runs (for an adaptive point: as many as it ran).
     pub replications: u32,
+    /// The target of an adaptive point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<adaptive::AdaptiveConfig>,
 }
 
 impl Grid {
@@ -271,6 +285,7 @@ impl Grid {
                     index: point.index,
                     params: point.params.clone(),
                     replications: point.spec.simulation.replications,
+                    adaptive: point.spec.simulation.adaptive.clone(),
                 })
                 .collect(),
         }
@@ -287,9 +302,56 @@ impl Grid {
 
 /// Runs every point and replication of `scenario` and aggregates the results.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResults, ExperimentError> {
-    let grid = Grid::of(scenario);
-    let outcomes = run_tasks(scenario, options, &grid.tasks(), &[], &|_, _| Ok(()))?;
+    let (grid, outcomes) = run_all(scenario, options, Vec::new(), &|_, _| Ok(()))?;
     aggregate(&grid, outcomes)
+}
+
+/// Runs every point and replication of `scenario` that `earlier` (runs done before: a resumed
+/// run's) does not hold, calling `on_done` with each as it finishes; returns the grid as run
+/// and every outcome, `earlier` included. Adaptive points
+/// ([`AdaptiveConfig`](adaptive::AdaptiveConfig)) run in rounds until their intervals are
+/// narrow enough: the grid returned says how many replications each point ran.
+pub fn run_all(
+    scenario: &Scenario,
+    options: &RunOptions,
+    earlier: Vec<(Task, TaskOutcome)>,
+    on_done: &OnDone<'_>,
+) -> Result<(Grid, Vec<(Task, TaskOutcome)>), ExperimentError> {
+    let mut grid = Grid::of(scenario);
+    let mut done: std::collections::BTreeMap<Task, TaskOutcome> = earlier.into_iter().collect();
+    loop {
+        let todo: Vec<Task> = grid.tasks().into_iter().filter(|task| !done.contains_key(task)).collect();
+        if !todo.is_empty() {
+            let before: Vec<(Task, &TaskOutcome)> = done.iter().map(|(task, outcome)| (*task, outcome)).collect();
+            let finished = run_tasks(scenario, options, &todo, &before, on_done)?;
+            done.extend(finished);
+        }
+        let mut more = false;
+        for point in &mut grid.points {
+            let Some(target) = &point.adaptive else { continue };
+            let runs = done.range(
+                Task { point: point.index, replication: 0 }..=Task { point: point.index, replication: u32::MAX },
+            );
+            let mut finished = Vec::new();
+            for (_, outcome) in runs {
+                match outcome {
+                    TaskOutcome::Done(run) => finished.push(run),
+                    _ => break,
+                }
+            }
+            if finished.len() < point.replications as usize {
+                continue; // Unstable: more replications would not help.
+            }
+            let (precision, _) = adaptive::precision(target, finished.iter().copied())?;
+            if let Some(next) = adaptive::next_count(target, point.replications, precision) {
+                point.replications = next;
+                more = true;
+            }
+        }
+        if !more {
+            return Ok((grid, done.into_iter().collect()));
+        }
+    }
 }
 
 /// What [`run_tasks`] calls with each finished run (to save it); an error stops the runs.
@@ -437,7 +499,23 @@ pub fn aggregate(
         }
         total_events += runs.iter().map(|run| run.events).sum::<u64>();
         match runaway {
-            None => points.push(aggregate_point(point.index, point.params.clone(), runs)),
+            None => {
+                let adaptive = match &point.adaptive {
+                    None => None,
+                    Some(target) => {
+                        let (precision, worst_metric) = adaptive::precision(target, runs.iter())?;
+                        Some(adaptive::AdaptiveOutcome {
+                            target: target.clone(),
+                            replications: point.replications,
+                            precision,
+                            worst_metric,
+                        })
+                    }
+                };
+                let mut result = aggregate_point(point.index, point.params.clone(), runs);
+                result.adaptive = adaptive;
+                points.push(result);
+            }
             Some(unstable) => {
                 total_events += unstable.runaway.events;
                 points.push(PointResult {
@@ -449,6 +527,7 @@ pub fn aggregate(
                     series: TimeSeries::default(),
                     fault_windows: Vec::new(),
                     unstable: Some(unstable),
+                    adaptive: None,
                 });
             }
         }
@@ -538,6 +617,7 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
         series: mean_series(&runs),
         fault_windows,
         unstable: None,
+        adaptive: None,
     }
 }
 

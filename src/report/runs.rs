@@ -331,6 +331,7 @@ mod tests {
                     index,
                     params: vec![index.to_string()],
                     replications,
+                    adaptive: None,
                 })
                 .collect(),
         }

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area, so CI links once.
 
+mod adaptive;
 mod analytic;
 mod aurora;
 mod budget;
