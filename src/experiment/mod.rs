@@ -446,15 +446,29 @@ pub fn run_tasks(
             );
         }
     };
-    let execute = || -> Vec<Result<(Task, TaskOutcome), ExperimentError>> {
-        tasks
+    // Longest runs first (by the work estimate of their point), each its own piece of work:
+    // the last runs to finish are then the short ones, so threads do not sit idle waiting for
+    // one long run at the end (longest-processing-time-first scheduling). The outcomes are
+    // put back in task order below, so the order of running changes no output.
+    let cost: Vec<f64> = scenario.points.iter().map(|point| point.spec.expected_work().1).collect();
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (cost_a, cost_b) = (cost.get(tasks[a].point), cost.get(tasks[b].point));
+        cost_b.partial_cmp(&cost_a).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+    });
+    let execute = || -> Vec<(usize, Result<TaskOutcome, ExperimentError>)> {
+        order
             .par_iter()
+            .with_max_len(1)
             .progress_with(bar.clone())
-            .map(|task| {
-                let outcome = run_one(task)?;
-                on_done(*task, &outcome).map_err(|message| ExperimentError::Save { message })?;
+            .map(|&position| {
+                let task = tasks[position];
+                let outcome = run_one(&task).and_then(|outcome| {
+                    on_done(task, &outcome).map_err(|message| ExperimentError::Save { message })?;
+                    Ok(outcome)
+                });
                 report_line();
-                Ok((*task, outcome))
+                (position, outcome)
             })
             .collect()
     };
@@ -467,7 +481,18 @@ pub fn run_tasks(
         None => execute(),
     };
     bar.finish_and_clear();
-    outputs.into_iter().collect()
+    let mut in_order: Vec<Option<Result<TaskOutcome, ExperimentError>>> = (0..tasks.len()).map(|_| None).collect();
+    for (position, outcome) in outputs {
+        in_order[position] = Some(outcome);
+    }
+    tasks
+        .iter()
+        .zip(in_order)
+        .map(|(task, outcome)| match outcome {
+            Some(outcome) => outcome.map(|outcome| (*task, outcome)),
+            None => Err(ExperimentError::Missing { point: task.point, replication: task.replication }),
+        })
+        .collect()
 }
 
 /// Aggregates the outcomes of every run of `grid` (in any order; each task once) into the

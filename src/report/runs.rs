@@ -259,6 +259,13 @@ impl RunStore {
         }
         let manifest = dir.join(MANIFEST);
         std::fs::remove_file(&manifest).map_err(io_error(&manifest))?;
+        // Half-written files of a process killed while saving (see `atomic_write`).
+        for entry in std::fs::read_dir(dir).map_err(io_error(dir))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".run-p") || name.starts_with(&format!(".{MANIFEST}.tmp-")) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         Ok(files.len())
     }
 
