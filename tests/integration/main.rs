@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod documented;
 mod faults;
+mod lambda;
 mod layers;
 mod malformed;
 mod rds;
