@@ -6,3 +6,4 @@ pub mod aurora;
 pub mod lambda;
 pub mod rds;
 pub mod registry;
+pub mod sns;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::lambda::{LAMBDA_DOC, LambdaConfig};
 use super::rds::{RDS_DOC, RdsConfig};
+use super::sns::{SNS_DOC, SnsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
 use crate::blocks::workload::WORKLOAD_DOC;
@@ -77,11 +78,12 @@ component_kinds! {
     Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
     Lambda(LambdaConfig) = "lambda",
+    Sns(SnsConfig) = "sns",
 }
 
 /// Every documented kind and table, for `stratus describe`.
 pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, LAMBDA_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+    &[STATION_DOC, AURORA_DOC, RDS_DOC, LAMBDA_DOC, SNS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -173,6 +175,7 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "rds" => defaults::<RdsConfig>("", &[]),
         "aurora" => defaults::<AuroraConfig>("", &[]),
         "lambda" => defaults::<LambdaConfig>("duration = \"1s\"", &["duration"]),
+        "sns" => defaults::<SnsConfig>("subscribers = [\"x\"]", &["subscribers"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -12,4 +12,5 @@ mod layers;
 mod malformed;
 mod rds;
 mod rds_runs;
+mod sns;
 mod workloads;
