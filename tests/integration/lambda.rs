@@ -196,6 +196,7 @@ arrival = {{ process = "poisson", rate = 10 }}
         )
     };
     let results = run("lambda-target", &scenario(""));
+    assert_documented(&results, "fn", &LAMBDA_DOC);
     let duration = metric(&results, "fn.duration").mean;
     let sojourn = metric(&results, "db.response_time").mean;
     // Handler = 20 ms + the station's sojourn + the round trip (small): within 1 ms of it.
@@ -213,6 +214,29 @@ arrival = {{ process = "poisson", rate = 10 }}
     assert!((850.0..1150.0).contains(&target_errors), "{target_errors} target errors");
     assert_eq!(mean(&failing, "fn.errors.timeout"), 0.0);
     assert!((mean(&failing, "calls.errors") - target_errors).abs() < 1.0);
+}
+
+/// Every metric and series `component` emitted is named in `doc`'s metric list: written out
+/// (`.quantity` not followed by more of a name) or as a family (`.head.*` for
+/// `head.<subscriber>`), the rules of `documented.rs`.
+pub(crate) fn assert_documented(results: &ExperimentResults, component: &str, doc: &stratus::model::KindDoc) {
+    let text = doc.metrics.join("\n");
+    let point = &results.points[0];
+    let names = point.metrics.iter().map(|m| m.name.clone()).chain(point.series.names.iter().cloned());
+    let prefix = format!("{component}.");
+    let mut missing = Vec::new();
+    for name in names.filter(|name| name.starts_with(&prefix)) {
+        let suffix = &name[prefix.len()..];
+        let needle = format!(".{suffix}");
+        let written_out = text.match_indices(&needle).any(|(at, _)| {
+            text[at + needle.len()..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        });
+        let family = suffix.split_once('.').is_some_and(|(head, _)| text.contains(&format!(".{head}.*")));
+        if !written_out && !family {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "emitted but not in `stratus describe {}`: {missing:?}", doc.kind);
 }
 
 #[test]

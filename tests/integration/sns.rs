@@ -118,6 +118,7 @@ fn a_filter_policy_passes_the_share_it_selects() {
 fn deliveries_are_retried_through_a_subscribers_crash() {
     let fault = "[[fault]]\naction = \"crash\"\ntarget = \"q2\"\nat = \"20s\"\nduration = \"10s\"";
     let results = run("sns-retry", &fanout("delivery = { timeout = \"1s\" }", fault));
+    crate::lambda::assert_documented(&results, "topic", &SNS_DOC);
     assert_all_delivered(&results, "q1");
     assert_all_delivered(&results, "q2");
     // ~2,000 deliveries published during the outage fail at least once.

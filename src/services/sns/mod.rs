@@ -33,8 +33,10 @@
 mod config;
 mod doc;
 mod metrics;
+mod protocol;
 
 use self::metrics::Measures;
+use self::protocol::SnsTimer;
 use crate::blocks::caller::{CallOutcome, Caller, Host};
 use crate::blocks::health::Health;
 use crate::blocks::slab::Slab;
@@ -52,20 +54,6 @@ pub use config::{
     SnsPlan, Subscriber,
 };
 pub use doc::SNS_DOC;
-
-crate::message_kinds! {
-    /// The timers of an SNS topic.
-    timer enum SnsTimer {
-        /// A message's delivery to a subscriber is due (`slot` = message, `data` = subscriber
-        /// index, `tag` = the message's generation).
-        Deliver,
-        /// An attempt of a delivery timed out (`slot` = the call in the subscriber's caller,
-        /// `data` = attempt, `tag` = subscriber index).
-        DeliveryTimeout,
-        /// A retry of a delivery is due (as `DeliveryTimeout`).
-        DeliveryRetry,
-    }
-}
 
 impl KindConfig for SnsConfig {
     fn references(&self) -> Vec<(&'static str, &str)> {
