@@ -216,6 +216,47 @@ arrival = {{ process = "poisson", rate = 10 }}
     assert!((mean(&failing, "calls.errors") - target_errors).abs() < 1.0);
 }
 
+/// Lambda is regional: losing the function's AZ moves its endpoint to another AZ, so clients
+/// elsewhere keep being served (a station in that AZ, for contrast, loses every request sent
+/// to it while the AZ is down: 10 s at 50/s ≈ 500 timeouts).
+#[test]
+fn losing_the_functions_az_does_not_take_the_function_down() {
+    let scenario = |kind: &str| {
+        format!(
+            r#"
+name = "lambda-az"
+[simulation]
+duration = "40s"
+warmup = "5s"
+replications = 1
+seed = 2
+[topology]
+azs = ["a", "b"]
+[[component]]
+name = "fn"
+az = "a"
+{kind}
+[[workload]]
+name = "calls"
+target = "fn"
+az = "b"
+arrival = {{ process = "poisson", rate = 50 }}
+client = {{ timeout = "1s" }}
+[[fault]]
+action = "az_outage"
+az = "a"
+at = "15s"
+duration = "10s"
+"#
+        )
+    };
+    let function = run("lambda-az", &scenario("kind = \"lambda\"\nduration = \"20ms\""));
+    assert_eq!(mean(&function, "calls.errors"), 0.0, "the function answered through the outage");
+    let station = run("lambda-az", &scenario("kind = \"station\"\nservers = 4\nservice = \"20ms\""));
+    let lost = mean(&station, "calls.errors");
+    assert!((350.0..650.0).contains(&lost), "a station in the lost AZ: {lost} errors");
+}
+
 /// Every metric and series `component` emitted is named in `doc`'s metric list: written out
 /// (`.quantity` not followed by more of a name) or as a family (`.head.*` for
 /// `head.<subscriber>`), the rules of `documented.rs`.

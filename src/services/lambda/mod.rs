@@ -127,6 +127,8 @@ pub struct Lambda {
     caller: Option<Caller<u64>>,
     target_op: Op,
     health: Health,
+    /// The AZ the function is placed in (its endpoint moves while that AZ is lost).
+    home_az: u16,
     m: Measures,
 }
 
@@ -148,6 +150,7 @@ impl Lambda {
             caller,
             target_op,
             health: Health::default(),
+            home_az: 0,
             m: Measures::default(),
             plan,
         }
@@ -363,7 +366,7 @@ impl Lambda {
     /// Lambda runs in several AZs: while the function's own AZ is down its endpoint is the
     /// nearest AZ that is up (the same Region's, by the topology's delays).
     fn place_endpoint(&mut self, ctx: &mut Ctx<'_>) {
-        let home = ctx.network().az_of(ctx.me());
+        let home = self.home_az;
         let network = ctx.network();
         let az = if !network.az_is_down(home) {
             home
@@ -391,6 +394,7 @@ impl Lambda {
 
 impl Component for Lambda {
     fn start(&mut self, ctx: &mut Ctx<'_>) {
+        self.home_az = ctx.network().az_of(ctx.me());
         if let Some(caller) = self.caller.as_mut() {
             caller.start(ctx.rng);
         }

@@ -200,3 +200,20 @@ fn provisioned_environments_never_start_cold_and_other_operations_are_invalid() 
     assert_eq!(h.lambda.m.invalid.total(), 1);
     assert_eq!(h.replies.iter().filter(|(_, r)| r.status == Status::Invalid).count(), 1);
 }
+
+/// 10,000 warm invocations with `error_rate` 0.2: the failed share is binomial, σ =
+/// √(0.2·0.8/10,000) = 0.004; 0.016 is 4σ. Failures are answered `unavailable` and leave the
+/// environment warm (one cold start in all).
+#[test]
+fn the_error_rate_fails_its_share_of_invocations() {
+    let mut h = Harness::new("duration = \"10ms\"\nreserved_concurrency = 1\nerror_rate = 0.2");
+    for k in 0..10_000 {
+        h.invoke_at(f64::from(k) * 0.02, 1);
+    }
+    h.run();
+    let failed = h.replies.iter().filter(|(_, r)| r.status == Status::Unavailable).count();
+    let share = failed as f64 / 10_000.0;
+    assert!((share - 0.2).abs() < 0.016, "failed share {share}");
+    assert_eq!(h.lambda.m.errors_function.total(), failed as u64);
+    assert_eq!(h.lambda.m.cold_starts.total(), 1);
+}
