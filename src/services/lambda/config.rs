@@ -22,6 +22,11 @@ use crate::units::Duration;
 /// Account-level concurrency available to functions without reserved concurrency: 1,000
 /// concurrent executions per Region by default (LDG quotas, "Concurrent executions").
 pub const DEFAULT_ACCOUNT_CONCURRENCY: u32 = 1000;
+/// How fast a function may add execution environments: 1,000 every 10 seconds (LDG "Lambda
+/// scaling behavior": each function can scale up by 1,000 concurrent executions every 10
+/// seconds, until the account's concurrency is reached). Modeled as a token bucket of 1,000
+/// new environments refilling at 100 per second.
+pub const DEFAULT_SCALING_RATE: u32 = 1000;
 /// Function timeout: 3 s by default (LDG timeout: "The default timeout value is 3 seconds").
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(3);
 /// Longest function timeout: 900 s = 15 minutes (LDG quotas, "Function timeout").
@@ -138,6 +143,10 @@ pub struct LambdaConfig {
     /// The account's unreserved concurrency, the limit when none is reserved.
     #[serde(default = "default_account_concurrency")]
     pub account_concurrency: u32,
+    /// New execution environments the function may create per 10 seconds (a token bucket);
+    /// an invocation that needs one when none may be created is throttled.
+    #[serde(default = "default_scaling_rate")]
+    pub scaling_rate: u32,
     /// Execution environments initialized before the run and never reclaimed.
     #[serde(default)]
     pub provisioned_concurrency: u32,
@@ -174,6 +183,9 @@ fn default_timeout() -> Duration {
 fn default_account_concurrency() -> u32 {
     DEFAULT_ACCOUNT_CONCURRENCY
 }
+fn default_scaling_rate() -> u32 {
+    DEFAULT_SCALING_RATE
+}
 fn default_idle_lifetime() -> DistSpec<Seconds> {
     DistSpec::constant(DEFAULT_IDLE_LIFETIME_SECS)
 }
@@ -198,6 +210,8 @@ pub struct LambdaPlan {
     pub limit: u32,
     /// Provisioned (always warm) environments.
     pub provisioned: u32,
+    /// New environments per 10 seconds.
+    pub scaling_rate: u32,
     /// Cold start (init, or SnapStart restore) duration.
     pub init: Dist,
     /// Idle lifetime of an on-demand environment.
@@ -277,6 +291,12 @@ impl LambdaConfig {
                 ),
             ));
         }
+        if self.scaling_rate == 0 || self.scaling_rate > MAX_SERVERS {
+            return Err(SpecError::new(
+                "scaling_rate",
+                format!("give 1 to {MAX_SERVERS} new environments per 10 seconds, found {}", self.scaling_rate),
+            ));
+        }
         let limit = self.limit();
         if self.provisioned_concurrency > limit {
             return Err(SpecError::new(
@@ -339,6 +359,7 @@ impl LambdaConfig {
             timeout,
             limit,
             provisioned: self.provisioned_concurrency,
+            scaling_rate: self.scaling_rate,
             init,
             idle_lifetime: dist(&self.idle_lifetime, "idle_lifetime")?,
             error_rate: self.error_rate,

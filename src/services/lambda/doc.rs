@@ -15,7 +15,8 @@ pub const LAMBDA_DOC: KindDoc = KindDoc {
               TooManyRequestsException): an M/G/c/c loss system, throttled share = Erlang B. \
               An invocation takes an idle environment (provisioned first, then the most \
               recently freed) or creates one and pays a cold start drawn per `runtime` \
-              (SnapStart: a restore). Idle environments are reclaimed after `idle_lifetime`. \
+              (SnapStart: a restore). At most `scaling_rate` new environments per 10 s. \
+              Idle environments are reclaimed after `idle_lifetime`. \
               The handler runs `duration` + `per_record` x records, then calls `target` once \
               if set (the call's latency adds, its failure is the invocation's). It fails with \
               probability `error_rate`, or at `timeout` (the environment is then reset). \
@@ -72,6 +73,13 @@ pub const LAMBDA_DOC: KindDoc = KindDoc {
             unit: "count",
             meaning: "the account's unreserved concurrency in the Region: the limit when none is reserved",
             source: "LDG quotas: 1,000 concurrent executions per Region by default",
+        },
+        ParamDoc {
+            name: "scaling_rate",
+            default: ParamDoc::FROM_CONFIG,
+            unit: "environments per 10 s",
+            meaning: "new execution environments the function may create per 10 seconds (token bucket); an invocation needing one beyond it is throttled",
+            source: "LDG scaling behavior: each function scales by up to 1,000 concurrent executions every 10 seconds",
         },
         ParamDoc {
             name: "provisioned_concurrency",
@@ -133,7 +141,7 @@ pub const LAMBDA_DOC: KindDoc = KindDoc {
     metrics: &[
         "<name>.invocations (requests): invocations started (not throttled)",
         "<name>.throughput (per_s): successful invocations per second",
-        "<name>.throttles (requests), <name>.throttle_ratio (fraction): refused over the concurrency limit, over all arrivals",
+        "<name>.throttles (requests), <name>.throttle_ratio (fraction): refused over the concurrency limit (or the scaling rate), over all arrivals; <name>.throttles.scaling: those refused for want of a new environment",
         "<name>.cold_starts (requests), <name>.cold_start_ratio (fraction): invocations that created an environment",
         "<name>.errors (requests) and .errors.function, .errors.timeout, .errors.target, .errors.unavailable (while crashed)",
         "<name>.invalid (requests): operations other than invoke/read/write",

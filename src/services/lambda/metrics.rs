@@ -29,6 +29,8 @@ pub(super) fn billed_millis(init: SimDuration, handler: SimDuration) -> u64 {
 pub(super) struct Measures {
     pub(super) invocations: Counter,
     pub(super) throttles: Counter,
+    /// Throttles because no new environment could be created (the scaling rate).
+    pub(super) scaling_throttles: Counter,
     pub(super) cold_starts: Counter,
     pub(super) ok: Counter,
     pub(super) errors_function: Counter,
@@ -62,6 +64,7 @@ impl Measures {
         for counter in [
             &mut self.invocations,
             &mut self.throttles,
+            &mut self.scaling_throttles,
             &mut self.cold_starts,
             &mut self.ok,
             &mut self.errors_function,
@@ -187,6 +190,7 @@ impl Measures {
         let throughput = if measured > 0.0 { self.ok.total() as f64 / measured } else { 0.0 };
         out.scalar(format!("{name}.throughput"), Unit::PerSecond, throughput);
         out.scalar(format!("{name}.throttles"), Unit::Requests, throttles as f64);
+        out.scalar(format!("{name}.throttles.scaling"), Unit::Requests, self.scaling_throttles.total() as f64);
         out.scalar(format!("{name}.throttle_ratio"), Unit::Fraction, ratio(throttles, invocations + throttles));
         out.scalar(format!("{name}.cold_starts"), Unit::Requests, self.cold_starts.total() as f64);
         out.scalar(format!("{name}.cold_start_ratio"), Unit::Fraction, ratio(self.cold_starts.total(), invocations));

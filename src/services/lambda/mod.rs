@@ -25,7 +25,8 @@
 //! first pays a cold start (`cold_start`, lognormal by `runtime`; a SnapStart restore with
 //! `snapstart`). A freed on-demand environment is reclaimed after `idle_lifetime` unused (it
 //! is found expired at the next look). Environments never exceed the limit: one is created
-//! only when none is idle.
+//! only when none is idle, and at most `scaling_rate` (1,000) are created per 10 seconds — a
+//! [`TokenBucket`]; an invocation that needs a new one beyond that is throttled too.
 //!
 //! # Running an invocation
 //! After the cold start the handler runs for `duration` + `per_record` × records (× the
@@ -59,6 +60,7 @@ use self::protocol::{LambdaTimer, RAN_INTO_TIMEOUT};
 use crate::blocks::caller::{CallOutcome, Caller, Host};
 use crate::blocks::health::Health;
 use crate::blocks::slab::Slab;
+use crate::blocks::token_bucket::TokenBucket;
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
 use crate::model::dist::{DistSpec, Seconds};
@@ -67,8 +69,9 @@ use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, Message, Op, Request, SpecError, Status, Timer};
 
 pub use config::{
-    COLD_START_CV, DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_IDLE_LIFETIME_SECS, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,
-    LambdaConfig, LambdaPlan, MAX_MEMORY_MB, MAX_TIMEOUT, MIN_MEMORY_MB, RUNTIMES, Runtime, SNAPSTART_RESTORE_SECS,
+    COLD_START_CV, DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_IDLE_LIFETIME_SECS, DEFAULT_MEMORY_MB, DEFAULT_SCALING_RATE,
+    DEFAULT_TIMEOUT, LambdaConfig, LambdaPlan, MAX_MEMORY_MB, MAX_TIMEOUT, MIN_MEMORY_MB, RUNTIMES, Runtime,
+    SNAPSTART_RESTORE_SECS,
 };
 pub use doc::LAMBDA_DOC;
 
@@ -127,6 +130,8 @@ pub struct Lambda {
     caller: Option<Caller<u64>>,
     target_op: Op,
     health: Health,
+    /// New environments the function may still create (`scaling_rate` per 10 s).
+    scaling: TokenBucket,
     /// The AZ the function is placed in (its endpoint moves while that AZ is lost).
     home_az: u16,
     m: Measures,
@@ -150,29 +155,34 @@ impl Lambda {
             caller,
             target_op,
             health: Health::default(),
+            scaling: TokenBucket::new(f64::from(plan.scaling_rate) / 10.0, f64::from(plan.scaling_rate)),
             home_az: 0,
             m: Measures::default(),
             plan,
         }
     }
 
-    /// An environment for a new invocation at `now`: (cold start, provisioned).
-    fn take_environment(&mut self, now: SimTime, ctx: &mut Ctx<'_>) -> (SimDuration, bool) {
+    /// An environment for a new invocation at `now`: (cold start, provisioned); None if a
+    /// new one is needed and the scaling rate allows none now.
+    fn take_environment(&mut self, now: SimTime, ctx: &mut Ctx<'_>) -> Option<(SimDuration, bool)> {
         if self.provisioned_idle > 0 {
             self.provisioned_idle -= 1;
-            return (SimDuration::ZERO, true);
+            return Some((SimDuration::ZERO, true));
         }
         while let Some(reclaim_at) = self.idle.pop() {
             if reclaim_at > now {
-                return (SimDuration::ZERO, false);
+                return Some((SimDuration::ZERO, false));
             }
             self.m.reclaimed.incr();
+        }
+        if !self.scaling.try_take(now, 1.0) {
+            return None;
         }
         let mut init = self.plan.init.sample_duration(ctx.rng);
         if self.health.slow_factor() != 1.0 {
             init = init.mul_f64(self.health.slow_factor());
         }
-        (init.max(SimDuration::from_nanos(1)), false)
+        Some((init.max(SimDuration::from_nanos(1)), false))
     }
 
     fn on_request(&mut self, request: Request, ctx: &mut Ctx<'_>) {
@@ -196,7 +206,12 @@ impl Lambda {
             return;
         }
         let now = ctx.now();
-        let (init, provisioned) = self.take_environment(now, ctx);
+        let Some((init, provisioned)) = self.take_environment(now, ctx) else {
+            self.m.throttles.incr();
+            self.m.scaling_throttles.incr();
+            ctx.reply(request, Status::Throttled);
+            return;
+        };
         let per_record = SimDuration(self.plan.per_record.as_nanos().saturating_mul(records));
         let mut run = self.plan.duration.sample_duration(ctx.rng) + per_record;
         if self.health.slow_factor() != 1.0 {

@@ -217,3 +217,26 @@ fn the_error_rate_fails_its_share_of_invocations() {
     assert_eq!(h.lambda.m.errors_function.total(), failed as u64);
     assert_eq!(h.lambda.m.cold_starts.total(), 1);
 }
+
+/// A scaling rate of 2 new environments per 10 s (a bucket of 2 refilling at 0.2/s): of 5
+/// simultaneous invocations 2 start and 3 are throttled although the limit (10) is far; 5 s
+/// later one more environment may be created, and the two warm ones are reused.
+#[test]
+fn the_scaling_rate_bounds_how_fast_environments_are_created() {
+    let mut h = Harness::new(
+        "duration = \"10s\"\nreserved_concurrency = 10\nscaling_rate = 2\ncold_start = \"1ms\"\ntimeout = \"30s\"",
+    );
+    for _ in 0..5 {
+        h.invoke_at(0.0, 1);
+    }
+    for _ in 0..2 {
+        h.invoke_at(5.0, 1); // One new environment allowed (1 token), the other throttled.
+    }
+    for _ in 0..3 {
+        h.invoke_at(20.0, 1); // Three environments are idle by then: all warm.
+    }
+    h.run();
+    let m = &h.lambda.m;
+    assert_eq!((m.invocations.total(), m.throttles.total(), m.scaling_throttles.total()), (6, 4, 4));
+    assert_eq!(m.cold_starts.total(), 3);
+}
