@@ -294,6 +294,20 @@ fn describe_lambda_lists_every_parameter_with_its_source() {
     assert!(text.contains("1,000 concurrent executions") && text.contains("assumption"));
 }
 
+/// The resolved scenario writes every parameter (the runtime's cold start included), except
+/// those whose absence means something: no reserved concurrency, no target.
+#[test]
+fn the_resolved_scenario_holds_every_lambda_parameter() {
+    let toml = "name = \"r\"\n[simulation]\nduration = \"1m\"\n[[component]]\nname = \"fn\"\nkind = \"lambda\"\nruntime = \"java\"\nduration = \"10ms\"\n[[workload]]\nname = \"w\"\ntarget = \"fn\"\narrival = { process = \"poisson\", rate = 1 }\n";
+    let scenario = Scenario::from_source("r.toml", toml, Path::new("."), &[]).expect("loads");
+    let resolved: toml::Table = toml::from_str(&scenario.resolved_toml).expect("TOML");
+    let component = resolved["component"].as_array().unwrap()[0].as_table().unwrap();
+    for param in LAMBDA_DOC.params.iter().filter(|p| !["reserved_concurrency", "target"].contains(&p.name)) {
+        assert!(component.contains_key(param.name), "`{}` missing from\n{}", param.name, scenario.resolved_toml);
+    }
+    assert!(scenario.resolved_toml.contains("mean = \"2s\""), "java's cold start:\n{}", scenario.resolved_toml);
+}
+
 /// Loads `toml` and returns the diagnostic it must be rejected with.
 fn rejection(toml: &str) -> (usize, usize, String) {
     match Scenario::from_source("bad.toml", toml, Path::new("."), &[]) {

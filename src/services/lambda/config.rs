@@ -253,6 +253,13 @@ impl LambdaConfig {
         })
     }
 
+    /// The cold start when none is given: lognormal by runtime, or the SnapStart restore.
+    pub fn default_cold_start(&self) -> DistSpec<Seconds> {
+        let runtime = Runtime::parse(&self.runtime).unwrap_or(Runtime::Python);
+        let mean = if self.snapstart { SNAPSTART_RESTORE_SECS } else { runtime.cold_start_mean() };
+        DistSpec::lognormal(mean, COLD_START_CV)
+    }
+
     /// The concurrency limit: reserved concurrency, else the account's unreserved pool.
     pub fn limit(&self) -> u32 {
         self.reserved_concurrency.unwrap_or(self.account_concurrency)
@@ -346,10 +353,7 @@ impl LambdaConfig {
         };
         let init = match &self.cold_start {
             Some(spec) => dist(spec, "cold_start")?,
-            None => {
-                let mean = if self.snapstart { SNAPSTART_RESTORE_SECS } else { runtime.cold_start_mean() };
-                dist(&DistSpec::lognormal(mean, COLD_START_CV), "cold_start")?
-            }
+            None => dist(&self.default_cold_start(), "cold_start")?,
         };
         Ok(LambdaPlan {
             runtime,

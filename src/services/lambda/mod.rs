@@ -98,6 +98,14 @@ impl KindConfig for LambdaConfig {
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         Ok(Box::new(Lambda::new(name, self.plan(context)?)))
     }
+
+    /// Writes in the cold start the runtime chose, so the resolved scenario shows it.
+    fn resolved(&self, context: &BuildContext<'_>, _az_names: &[String]) -> Result<Self, SpecError> {
+        self.plan(context)?;
+        let mut resolved = self.clone();
+        resolved.cold_start.get_or_insert_with(|| self.default_cold_start());
+        Ok(resolved)
+    }
 }
 
 /// An invocation running (in its cold start, its handler or its call to the target).
