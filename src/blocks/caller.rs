@@ -130,6 +130,8 @@ pub struct Caller<U: Copy> {
     target: ComponentId,
     timeout_kind: u32,
     retry_kind: u32,
+    /// The `tag` its timers carry (0 unless set by [`with_timer_tag`](Self::with_timer_tag)).
+    timer_tag: u32,
     dns: Vec<DnsCache>,
     calls: Slab<Call<U>>,
     next_id: u64,
@@ -161,11 +163,19 @@ impl<U: Copy> Caller<U> {
             target,
             timeout_kind: timeout_kind.code(),
             retry_kind: retry_kind.code(),
+            timer_tag: 0,
             calls: Slab::new(),
             next_id: 0,
             retries: Counter::default(),
             failures: Failures::default(),
         }
+    }
+
+    /// The same caller with its timers carrying `tag`, so an owner with several callers
+    /// (one per target) can tell whose timer fired.
+    pub fn with_timer_tag(mut self, tag: u32) -> Self {
+        self.timer_tag = tag;
+        self
     }
 
     /// Called once at time zero: puts each host's DNS cache at an independent, uniformly
@@ -243,9 +253,9 @@ impl<U: Copy> Caller<U> {
             _ => SimTime::MAX,
         };
         let request = call.request;
-        let timeout_kind = self.timeout_kind;
+        let (timeout_kind, tag) = (self.timeout_kind, self.timer_tag);
         call.timeout = self.policy.timeout.map(|timeout| {
-            ctx.timer(timeout, Timer { kind: timeout_kind, slot, data: u64::from(request.attempt), tag: 0 })
+            ctx.timer(timeout, Timer { kind: timeout_kind, slot, data: u64::from(request.attempt), tag })
         });
         ctx.send(self.target, Message::Request(request));
     }
@@ -298,7 +308,7 @@ impl<U: Copy> Caller<U> {
             call.request.attempt += 1;
             self.retries.incr();
             let wait = self.policy.backoff(attempt, ctx.rng);
-            ctx.timer(wait, Timer { kind: self.retry_kind, slot, data: u64::from(attempt + 1), tag: 0 });
+            ctx.timer(wait, Timer { kind: self.retry_kind, slot, data: u64::from(attempt + 1), tag: self.timer_tag });
             None
         } else {
             self.failures.count(status);

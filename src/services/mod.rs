@@ -3,5 +3,7 @@
 //! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
 
 pub mod aurora;
+pub mod lambda;
 pub mod rds;
 pub mod registry;
+pub mod sns;

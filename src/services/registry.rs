@@ -7,7 +7,9 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
+use super::lambda::{LAMBDA_DOC, LambdaConfig};
 use super::rds::{RDS_DOC, RdsConfig};
+use super::sns::{SNS_DOC, SnsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
 use crate::blocks::workload::WORKLOAD_DOC;
@@ -75,11 +77,13 @@ component_kinds! {
     Station(StationConfig) = "station",
     Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
+    Lambda(LambdaConfig) = "lambda",
+    Sns(SnsConfig) = "sns",
 }
 
 /// Every documented kind and table, for `stratus describe`.
 pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+    &[STATION_DOC, AURORA_DOC, RDS_DOC, LAMBDA_DOC, SNS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -170,6 +174,8 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "station" => defaults::<StationConfig>("service = \"1s\"", &["service"]),
         "rds" => defaults::<RdsConfig>("", &[]),
         "aurora" => defaults::<AuroraConfig>("", &[]),
+        "lambda" => defaults::<LambdaConfig>("duration = \"1s\"", &["duration"]),
+        "sns" => defaults::<SnsConfig>("subscribers = [\"x\"]", &["subscribers"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),
