@@ -5,3 +5,4 @@
 pub mod aurora;
 pub mod rds;
 pub mod registry;
+pub mod sqs;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::rds::{RDS_DOC, RdsConfig};
+use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
 use crate::blocks::workload::WORKLOAD_DOC;
@@ -75,11 +76,13 @@ component_kinds! {
     Station(StationConfig) = "station",
     Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
+    Sqs(SqsConfig) = "sqs",
+    SqsConsumer(ConsumerConfig) = "sqs_consumer",
 }
 
 /// Every documented kind and table, for `stratus describe`.
 pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+    &[STATION_DOC, AURORA_DOC, RDS_DOC, SQS_DOC, SQS_CONSUMER_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -170,6 +173,8 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "station" => defaults::<StationConfig>("service = \"1s\"", &["service"]),
         "rds" => defaults::<RdsConfig>("", &[]),
         "aurora" => defaults::<AuroraConfig>("", &[]),
+        "sqs" => defaults::<SqsConfig>("", &[]),
+        "sqs_consumer" => defaults::<ConsumerConfig>("queue = \"q\"", &["queue"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -1,0 +1,1 @@
+//! Unit tests of the queue and its consumers.
