@@ -11,4 +11,5 @@ mod layers;
 mod malformed;
 mod rds;
 mod rds_runs;
+mod sqs;
 mod workloads;
