@@ -41,6 +41,7 @@
 
 mod config;
 mod consumer;
+mod deadlines;
 mod doc;
 mod metrics;
 pub mod protocol;
@@ -62,6 +63,7 @@ pub use config::{
 pub use consumer::Consumer;
 pub use doc::{SQS_CONSUMER_DOC, SQS_DOC};
 
+use self::deadlines::Deadlines;
 use self::metrics::QueueMeasures;
 use self::requests::Parked;
 use self::store::Store;
@@ -112,6 +114,10 @@ pub struct Sqs {
     /// Parked long polls in arrival order (slot, generation).
     waiting: VecDeque<(u32, u32)>,
     next_parked_generation: u32,
+    /// Visibility timeouts of the in-flight batches.
+    visibility_deadlines: Deadlines,
+    /// Wait deadlines of the parked long polls.
+    wait_deadlines: Deadlines,
     /// The delay timer is armed for the head of the delayed list.
     delay_armed: bool,
     /// The retention timer, if armed.
@@ -149,6 +155,8 @@ impl Sqs {
             parked: Slab::new(),
             waiting: VecDeque::new(),
             next_parked_generation: 0,
+            visibility_deadlines: Deadlines::default(),
+            wait_deadlines: Deadlines::default(),
             delay_armed: false,
             retention_timer: None,
             fifo_limits,
@@ -211,6 +219,9 @@ impl Component for Sqs {
         let bytes = s.msgs.footprint()
             + s.batches.footprint()
             + Backlog::bytes_of::<store::Ref>(refs)
+            + Backlog::bytes_of::<deadlines::Deadline>(
+                self.visibility_deadlines.capacity() + self.wait_deadlines.capacity(),
+            )
             + self.parked.footprint()
             + Backlog::bytes_of::<(SimTime, (u32, u64))>(self.dedup_order.capacity())
             + Backlog::bytes_of::<((u32, u64), SimTime)>(self.dedup.capacity());

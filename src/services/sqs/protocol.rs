@@ -17,8 +17,10 @@
 //! laid out as [`Receipt`]: bits 0–19 the slot of the in-flight batch in the queue, bits 20–29
 //! the **poison mask** (bit i set: the i-th message of the batch is poisoned and fails every
 //! processing attempt), bits 30–49 the batch's generation (a receipt of a batch that expired or
-//! was deleted meanwhile no longer matches), bits 50–63 the batch's total payload in KiB,
-//! rounded up (what a Lambda invocation of the batch carries). A GetQueueAttributes reply carries
+//! was deleted meanwhile no longer matches), bits 50–53 the number of messages in the batch,
+//! bits 54–63 the batch's total payload in units of 16 KiB, rounded up (what a Lambda
+//! invocation of the batch carries). Generations are a queue-wide counter: a stale receipt
+//! could only be mistaken for a live one after 2^20 (about a million) later receives. A GetQueueAttributes reply carries
 //! ApproximateNumberOfMessagesVisible in `count` (saturated at `u32::MAX`).
 
 use crate::model::{Op, Request};
@@ -39,8 +41,11 @@ pub struct Receipt {
     pub generation: u32,
     /// Bit i: the i-th message is poisoned.
     pub poison: u16,
-    /// Total payload of the batch in KiB, rounded up (14 bits, saturating).
-    pub kib: u32,
+    /// Messages in the batch (4 bits).
+    pub count: u8,
+    /// Total payload of the batch in units of 16 KiB, rounded up (10 bits, saturating at
+    /// 16 MiB, above the 10 MiB of 10 messages of 1 MiB).
+    pub size_units: u32,
 }
 
 impl Receipt {
@@ -49,14 +54,17 @@ impl Receipt {
     /// Generation bits kept in a tag.
     pub const GENERATION_BITS: u32 = 20;
     /// Size bits kept in a tag.
-    pub const KIB_BITS: u32 = 14;
+    pub const SIZE_BITS: u32 = 10;
+    /// Bytes per size unit (16 KiB).
+    pub const SIZE_UNIT: u64 = 16 * 1024;
 
     /// The receipt as a reply tag.
     pub fn tag(self) -> u64 {
         let slot = u64::from(self.slot & ((1 << Self::SLOT_BITS) - 1));
         let generation = u64::from(self.generation & ((1 << Self::GENERATION_BITS) - 1));
-        let kib = u64::from(self.kib.min((1 << Self::KIB_BITS) - 1));
-        slot | (u64::from(self.poison & MESSAGE_MASK as u16) << 20) | (generation << 30) | (kib << 50)
+        let units = u64::from(self.size_units.min((1 << Self::SIZE_BITS) - 1));
+        let count = u64::from(self.count & 0xF);
+        slot | (u64::from(self.poison & MESSAGE_MASK as u16) << 20) | (generation << 30) | (count << 50) | (units << 54)
     }
 
     /// The receipt a tag carries.
@@ -65,7 +73,8 @@ impl Receipt {
             slot: (tag & ((1 << Self::SLOT_BITS) - 1)) as u32,
             poison: ((tag >> 20) as u32 & MESSAGE_MASK) as u16,
             generation: ((tag >> 30) & ((1 << Self::GENERATION_BITS) - 1)) as u32,
-            kib: (tag >> 50) as u32,
+            count: ((tag >> 50) & 0xF) as u8,
+            size_units: (tag >> 54) as u32,
         }
     }
 
@@ -153,10 +162,9 @@ crate::message_kinds! {
     timer enum QueueTimer {
         /// The head of the delayed messages is due (DelaySeconds over).
         DelayDue,
-        /// An in-flight batch's visibility timeout ran out: `slot` the batch, `tag` its
-        /// generation.
+        /// The earliest live visibility timeout is due: `data` its time in nanoseconds.
         VisibilityExpired,
-        /// A long poll's wait ran out: `slot` the parked receive, `tag` its generation.
+        /// The earliest live long-poll wait is due: `data` its time in nanoseconds.
         WaitExpired,
         /// The oldest message's retention period is over.
         RetentionDue,
@@ -195,20 +203,22 @@ mod tests {
 
     #[test]
     fn receipts_round_trip_through_tags() {
-        let receipt = Receipt { slot: 123_456, generation: (1 << 20) - 1, poison: 0b10_0000_0101, kib: 10_240 };
+        let receipt =
+            Receipt { slot: 123_456, generation: (1 << 20) - 1, poison: 0b10_0000_0101, count: 10, size_units: 640 };
         assert_eq!(Receipt::from_tag(receipt.tag()), receipt);
         let wrapped = Receipt { generation: (1 << 20) + 5, ..receipt };
         assert_eq!(Receipt::from_tag(wrapped.tag()).generation, 5, "generations wrap at 20 bits");
         assert!(Receipt::from_tag(wrapped.tag()).names((1 << 20) + 5));
-        let huge = Receipt { kib: 1 << 20, ..receipt };
-        assert_eq!(Receipt::from_tag(huge.tag()).kib, (1 << 14) - 1, "sizes saturate");
+        let huge = Receipt { size_units: 1 << 20, ..receipt };
+        assert_eq!(Receipt::from_tag(huge.tag()).size_units, (1 << 10) - 1, "sizes saturate");
+        assert_eq!(Receipt::from_tag(huge.tag()).count, 10);
     }
 
     #[test]
     fn requests_read_as_calls() {
         let mut request = Request { op: Op::Receive, key: 10, size: 20_000, ..Request::NONE };
         assert_eq!(Call::of(&request), Call::Receive { max: 10, wait_ms: 20_000 });
-        let tag = Receipt { slot: 7, generation: 3, poison: 0, kib: 1 }.tag();
+        let tag = Receipt { slot: 7, generation: 3, poison: 0, count: 2, size_units: 1 }.tag();
         (request.key, request.size) = delete_fields(tag, 0);
         request.op = Op::Delete;
         assert_eq!(Call::of(&request), Call::Delete { receipt: Receipt::from_tag(tag), mask: 0x3FF });

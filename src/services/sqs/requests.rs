@@ -15,9 +15,9 @@ use crate::model::{Ctx, Request, Status, Timer};
 pub struct Parked {
     /// The receive.
     pub request: Request,
-    /// Its wait timer.
-    pub timer: crate::engine::EventId,
-    /// Generation (the wait timer and the waiting list carry it).
+    /// When its wait ends.
+    pub deadline: SimTime,
+    /// Generation (the wait deadline and the waiting list carry it).
     pub generation: u32,
 }
 
@@ -87,9 +87,8 @@ impl Sqs {
             ctx.reply(request, Status::Invalid); // Larger than the queue's maximum message size.
             return;
         }
-        if self.fifo_limits.is_some() {
-            let cost = self.plan.send_cost;
-            let limits = self.fifo_limits.as_mut().expect("checked");
+        let cost = self.plan.send_cost;
+        if let Some(limits) = self.fifo_limits.as_mut() {
             if !limits.messages.try_take(now, 1.0) || !limits.send.try_take(now, cost) {
                 self.m.throttled.incr();
                 ctx.reply_items(self.az, request, Status::Throttled, 0, 0);
@@ -172,11 +171,11 @@ impl Sqs {
         // Nothing to give: the long poll waits.
         self.next_parked_generation = self.next_parked_generation.wrapping_add(1);
         let generation = self.next_parked_generation;
-        let slot = self.parked.next_slot();
-        let wait = SimDuration::from_millis(u64::from(wait_ms));
-        let timer = ctx.timer(wait, Timer::new(QueueTimer::WaitExpired, slot, 0).tagged(generation));
-        self.parked.insert(Parked { request, timer, generation });
+        let deadline = ctx.now() + SimDuration::from_millis(u64::from(wait_ms));
+        let slot = self.parked.insert(Parked { request, deadline, generation });
         self.waiting.push_back((slot, generation));
+        self.wait_deadlines.push((deadline, slot, generation));
+        self.arm_wait(ctx);
     }
 
     /// Takes up to `max` messages for `request` (every server for a long poll, a sample for a
@@ -206,6 +205,8 @@ impl Sqs {
             }
             // One message from each sampled server in turn, until the batch is full or the
             // sampled servers are empty.
+            // (No more than are visible: references to expired messages are skipped on the way.)
+            let room = room.min(self.store.visible as usize);
             let mut progress = true;
             while taken.len() < room && progress {
                 progress = false;
@@ -255,10 +256,12 @@ impl Sqs {
         }
         self.m.delivered.add(taken.len() as u64);
         let (slot, generation) = self.store.open_batch(taken, now);
-        let timer =
-            ctx.timer(self.plan.visibility, Timer::new(QueueTimer::VisibilityExpired, slot, 0).tagged(generation));
-        self.store.batches.get_mut(slot).expect("just opened").timer = Some(timer);
-        let receipt = Receipt { slot, generation, poison, kib: bytes.div_ceil(1024) as u32 };
+        let expires = now + self.plan.visibility;
+        self.store.batches.get_mut(slot).expect("just opened").expires = expires;
+        self.visibility_deadlines.push((expires, slot, generation));
+        self.arm_visibility(ctx);
+        let size_units = bytes.div_ceil(Receipt::SIZE_UNIT) as u32;
+        let receipt = Receipt { slot, generation, poison, count: taken.len() as u8, size_units };
         ctx.reply_items(self.az, request, Status::Ok, taken.len() as u32, receipt.tag());
     }
 
@@ -278,7 +281,6 @@ impl Sqs {
             }
             self.waiting.pop_front();
             self.parked.remove(slot);
-            ctx.cancel(parked.timer);
         }
     }
 
@@ -289,7 +291,8 @@ impl Sqs {
             // The batch timed out (or was deleted) before this delete: the messages were or
             // will be delivered again, so their processing is done twice.
             self.m.late_deletes.incr();
-            self.m.duplicates.add(u64::from(mask.count_ones().min(MAX_BATCH as u32)));
+            let in_batch = ((1u32 << receipt.count.min(MAX_BATCH as u8)) - 1) as u16;
+            self.m.duplicates.add(u64::from((mask & in_batch).count_ones()));
             return 0;
         };
         let mut deleted = 0;
@@ -329,10 +332,7 @@ impl Sqs {
         }
         let slot = receipt.slot;
         if live == 0 {
-            let batch = self.store.batches.remove(slot).expect("checked");
-            if let Some(timer) = batch.timer {
-                ctx.cancel(timer);
-            }
+            self.store.batches.remove(slot); // Its deadline is now stale.
         } else {
             self.store.batches.get_mut(slot).expect("checked").live = live;
         }
@@ -348,14 +348,12 @@ impl Sqs {
     /// is no longer in flight.
     fn change_visibility(&mut self, receipt: Receipt, secs: u32, ctx: &mut Ctx<'_>) -> bool {
         let Some(batch) = self.batch(receipt) else { return false };
-        if let Some(timer) = batch.timer {
-            ctx.cancel(timer);
-        }
         self.m.visibility_changes.incr();
         let timeout = SimDuration::from_secs(u64::from(secs)).min(super::config::MAX_VISIBILITY_TIMEOUT);
-        let timer =
-            ctx.timer(timeout, Timer::new(QueueTimer::VisibilityExpired, receipt.slot, 0).tagged(batch.generation));
-        self.store.batches.get_mut(receipt.slot).expect("checked").timer = Some(timer);
+        let expires = ctx.now() + timeout;
+        self.store.batches.get_mut(receipt.slot).expect("checked").expires = expires;
+        self.visibility_deadlines.push((expires, receipt.slot, batch.generation));
+        self.arm_visibility(ctx);
         true
     }
 
@@ -364,14 +362,30 @@ impl Sqs {
         let Some(kind) = timer.kind_as::<QueueTimer>() else { return };
         match kind {
             QueueTimer::DelayDue => self.release_delayed(ctx),
-            QueueTimer::VisibilityExpired => self.visibility_expired(timer.slot, timer.tag, ctx),
-            QueueTimer::WaitExpired => {
-                let current = self.parked.get(timer.slot).is_some_and(|p| p.generation == timer.tag);
-                if current {
-                    let parked = self.parked.remove(timer.slot).expect("checked");
-                    self.m.empty_receives.incr();
-                    ctx.reply_items(self.az, parked.request, Status::Ok, 0, 0);
+            QueueTimer::VisibilityExpired => {
+                if self.visibility_deadlines.armed == Some(SimTime(timer.data)) {
+                    self.visibility_deadlines.armed = None;
                 }
+                while let Some((due, slot, generation)) = self.visibility_deadlines.pop_due(ctx.now()) {
+                    self.visibility_expired(due, slot, generation);
+                }
+                self.serve_parked(ctx);
+                self.arm_visibility(ctx);
+            }
+            QueueTimer::WaitExpired => {
+                if self.wait_deadlines.armed == Some(SimTime(timer.data)) {
+                    self.wait_deadlines.armed = None;
+                }
+                while let Some((due, slot, generation)) = self.wait_deadlines.pop_due(ctx.now()) {
+                    let current =
+                        self.parked.get(slot).is_some_and(|p| p.generation == generation && p.deadline == due);
+                    if current {
+                        let parked = self.parked.remove(slot).expect("checked");
+                        self.m.empty_receives.incr();
+                        ctx.reply_items(self.az, parked.request, Status::Ok, 0, 0);
+                    }
+                }
+                self.arm_wait(ctx);
             }
             QueueTimer::RetentionDue => {
                 self.retention_timer = None;
@@ -401,10 +415,39 @@ impl Sqs {
         self.serve_parked(ctx);
     }
 
-    /// A batch's visibility timeout ran out: its remaining messages become visible again at the
-    /// front of their server or group (in their order), or go to the dead-letter queue.
-    fn visibility_expired(&mut self, slot: u32, generation: u32, ctx: &mut Ctx<'_>) {
-        if !self.store.batches.get(slot).is_some_and(|b| b.generation == generation) {
+    /// Arms the visibility timer for the earliest live deadline, unless one is armed earlier.
+    fn arm_visibility(&mut self, ctx: &mut Ctx<'_>) {
+        let batches = &self.store.batches;
+        let live = |&(due, slot, generation): &super::deadlines::Deadline| {
+            batches.get(slot).is_some_and(|b| b.generation == generation && b.expires == due)
+        };
+        if let Some(due) = self.visibility_deadlines.earliest(live)
+            && self.visibility_deadlines.armed.is_none_or(|armed| due < armed)
+        {
+            self.visibility_deadlines.armed = Some(due);
+            ctx.timer(due.saturating_since(ctx.now()), Timer::new(QueueTimer::VisibilityExpired, 0, due.0));
+        }
+    }
+
+    /// Arms the wait timer for the earliest live long-poll deadline, unless one is armed earlier.
+    fn arm_wait(&mut self, ctx: &mut Ctx<'_>) {
+        let parked = &self.parked;
+        let live = |&(due, slot, generation): &super::deadlines::Deadline| {
+            parked.get(slot).is_some_and(|p| p.generation == generation && p.deadline == due)
+        };
+        if let Some(due) = self.wait_deadlines.earliest(live)
+            && self.wait_deadlines.armed.is_none_or(|armed| due < armed)
+        {
+            self.wait_deadlines.armed = Some(due);
+            ctx.timer(due.saturating_since(ctx.now()), Timer::new(QueueTimer::WaitExpired, 0, due.0));
+        }
+    }
+
+    /// A batch's visibility timeout ran out (if `due` is still its deadline): its remaining
+    /// messages become visible again at the front of their server or group (in their order),
+    /// or go to the dead-letter queue.
+    fn visibility_expired(&mut self, due: SimTime, slot: u32, generation: u32) {
+        if !self.store.batches.get(slot).is_some_and(|b| b.generation == generation && b.expires == due) {
             return;
         }
         let batch = self.store.batches.remove(slot).expect("checked");
@@ -423,7 +466,6 @@ impl Sqs {
             }
             self.store.make_visible(r, true);
         }
-        self.serve_parked(ctx);
     }
 
     /// Arms the retention timer for the oldest stored message.

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use super::protocol::MAX_BATCH;
 use crate::blocks::slab::Slab;
-use crate::engine::{EventId, SimTime};
+use crate::engine::SimTime;
 
 /// Where a message is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -68,8 +68,8 @@ pub struct Batch {
     pub live: u16,
     /// Generation (receipts carry its low 22 bits).
     pub generation: u32,
-    /// The visibility timer.
-    pub timer: Option<EventId>,
+    /// When its visibility timeout ends.
+    pub expires: SimTime,
 }
 
 /// A FIFO message group.
@@ -240,8 +240,8 @@ impl Store {
     }
 
     /// Marks delivered messages in flight in a new batch (their groups were locked by
-    /// [`take_fifo`](Self::take_fifo)); returns the batch's slot and generation. `timer` is
-    /// set by the caller once the slot is known.
+    /// [`take_fifo`](Self::take_fifo)); returns the batch's slot and generation. Its deadline is
+    /// (`expires`) set by the caller.
     pub fn open_batch(&mut self, refs: &[Ref], now: SimTime) -> (u32, u32) {
         let mut members = [Ref { slot: 0, seq: 0 }; MAX_BATCH];
         for (i, &r) in refs.iter().enumerate() {
@@ -262,7 +262,7 @@ impl Store {
             count: refs.len() as u8,
             live: ((1u32 << refs.len()) - 1) as u16,
             generation,
-            timer: None,
+            expires: SimTime::MAX,
         });
         (slot, generation)
     }
