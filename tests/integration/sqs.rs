@@ -358,3 +358,161 @@ fn bad_parameters_are_located_errors() {
         println!("[sqs] {error}");
     }
 }
+
+/// Lambda mode against a stand-in for a `kind = "lambda"` function (not in this branch): a
+/// station of 1,000 servers taking 200 ms per invocation, so concurrency is never refused.
+/// 2,000 messages/s in batches of 10 need 200 batches/s × 0.2 s = 40 concurrent batches. The
+/// mapping starts with 5 pollers and adds 5 a second while at least half the receives come
+/// back full (300 a minute), so it passes 40 after about 7 s and goes on adding while the
+/// backlog built during the ramp keeps batches full (50 at 10 s, about 80 at 30 s); then it
+/// stops: pollers beyond the need get small batches (a poller retires only on an empty
+/// receive, which a 20 s long poll at 2,000 messages/s never is). Sends stop at 50 s; by 75 s everything is deleted or, for the
+/// poisoned key (whose batch fails as a whole each time), in the DLQ after 3 receives of 5 s
+/// visibility each (15 s); conservation holds throughout.
+#[test]
+fn lambda_event_source_mapping_scales_and_fails_whole_batches() {
+    let toml = r#"
+name = "sqs-lambda"
+[simulation]
+duration = "75s"
+replications = 2
+seed = 13
+sample_interval = "1s"
+
+[[component]]
+name = "q"
+kind = "sqs"
+visibility_timeout = "5s"
+dead_letter = { max_receive_count = 3 }
+poison_keys = [3]
+
+[[component]]
+name = "fn"
+kind = "station"
+servers = 1000
+service = "200ms"
+
+[[component]]
+name = "c"
+kind = "sqs_consumer"
+queue = "q"
+mode = "lambda"
+function = "fn"
+
+[[workload]]
+name = "p"
+target = "q"
+keys = { popularity = "uniform", n = 10000 }
+arrival = { process = "step", rate = 2000, steps = [{ at = "50s", rate = 0 }] }
+"#;
+    let results = run("sqs-lambda.toml", toml);
+    assert_conserved(&results);
+    let sent = reps(&results, "q.sent");
+    let deleted = reps(&results, "q.deleted");
+    let dlq = reps(&results, "q.dead_lettered");
+    for r in 0..sent.len() {
+        assert_eq!(deleted[r] + dlq[r], sent[r], "replication {r}: all worked off by the end");
+        assert!(dlq[r] >= 1.0, "the poisoned key's messages reached the DLQ");
+    }
+    assert!(metric(&results, "c.poisoned").mean > 0.0);
+    let series = &results.points[0].series;
+    let column = series.names.iter().position(|n| n == "c.workers").expect("c.workers series");
+    let at = |second: usize| series.values[second * series.names.len() + column];
+    println!("[sqs] lambda pollers at 1 s {:.1}, 4 s {:.1}, 10 s {:.1}, 30 s {:.1}", at(0), at(3), at(9), at(29));
+    assert!(at(0) <= 10.0, "starts near 5 pollers: {}", at(0));
+    assert!((25.0..=100.0).contains(&at(29)), "about 40 pollers at steady state: {}", at(29));
+    assert!(at(3) < at(9), "ramping up");
+}
+
+/// Target tracking: one worker to start, 200 messages/s of 10 ms each (2 workers' worth,
+/// so one falls behind by 100/s), a target of 20 visible messages per worker read every 10 s,
+/// 5 s launch delay, 20 s cooldown, at most 8 workers. The backlog grows, the group scales out
+/// at once to what the backlog asks for, works it off, then scales in one worker per action
+/// (gradually, as target tracking does) until the backlog grows again: the worker count stays
+/// at 2 or more after the first scale-out and the backlog stays bounded.
+#[test]
+fn autoscaling_tracks_the_backlog_per_worker() {
+    let toml = r#"
+name = "sqs-autoscaling"
+[simulation]
+duration = "240s"
+replications = 2
+seed = 19
+sample_interval = "10s"
+
+[[component]]
+name = "q"
+kind = "sqs"
+
+[[component]]
+name = "c"
+kind = "sqs_consumer"
+queue = "q"
+workers = 1
+max_messages = 10
+process = { dist = "exponential", mean = "10ms" }
+autoscaling = { target_backlog_per_worker = 20, min_workers = 1, max_workers = 8, interval = "10s", delay = "5s", cooldown = "20s" }
+
+[[workload]]
+name = "p"
+target = "q"
+arrival = { process = "poisson", rate = 200 }
+"#;
+    let results = run("sqs-autoscaling.toml", toml);
+    assert!(metric(&results, "c.scale_outs").mean >= 1.0);
+    let series = &results.points[0].series;
+    let workers = series.names.iter().position(|n| n == "c.workers").unwrap();
+    let visible = series.names.iter().position(|n| n == "q.visible").unwrap();
+    let row = |r: usize, c: usize| series.values[r * series.names.len() + c];
+    let rows = series.values.len() / series.names.len();
+    println!("[sqs] workers by 10 s: {:?}", (0..rows).map(|r| row(r, workers).round() as i64).collect::<Vec<_>>());
+    assert_eq!(row(0, workers), 1.0, "one worker at first");
+    let later: Vec<f64> = (6..rows).map(|r| row(r, workers)).collect();
+    assert!(later.iter().all(|&w| w >= 1.9), "never back below the need: {later:?}");
+    assert!(later.iter().all(|&w| w <= 8.0));
+    let backlog = (6..rows).map(|r| row(r, visible)).fold(0.0, f64::max);
+    assert!(backlog < 2000.0, "the backlog stays bounded: {backlog}");
+    assert!(metric(&results, "c.scale_ins").mean >= 1.0);
+}
+
+/// A heartbeat (ChangeMessageVisibility every 5 s to 15 s) keeps a message whose processing
+/// (constant 12 s) outlasts the 10 s visibility timeout from being delivered twice; without
+/// it every message is processed twice at least.
+#[test]
+fn a_heartbeat_prevents_duplicates_when_processing_outlasts_the_timeout() {
+    let toml = |extra: &str| {
+        format!(
+            r#"
+name = "sqs-heartbeat"
+[simulation]
+duration = "120s"
+replications = 1
+seed = 5
+
+[[component]]
+name = "q"
+kind = "sqs"
+visibility_timeout = "10s"
+
+[[component]]
+name = "c"
+kind = "sqs_consumer"
+queue = "q"
+workers = 4
+process = "12s"
+{extra}
+
+[[workload]]
+name = "p"
+target = "q"
+arrival = {{ process = "step", rate = 0.2, steps = [{{ at = "60s", rate = 0 }}] }}
+"#
+        )
+    };
+    let with = run("with.toml", &toml("heartbeat = \"5s\"\nvisibility_extension = \"15s\""));
+    let without = run("without.toml", &toml(""));
+    assert_eq!(metric(&with, "q.duplicates").mean, 0.0);
+    assert!(metric(&with, "q.visibility_changes").mean > 0.0);
+    assert_eq!(metric(&with, "q.deleted").mean, metric(&with, "q.sent").mean);
+    assert!(metric(&without, "q.duplicates").mean >= metric(&without, "q.sent").mean * 0.5);
+}

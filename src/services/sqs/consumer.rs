@@ -158,9 +158,9 @@ pub struct Consumer {
     /// Workers launching (autoscaling).
     pub(super) launching: u32,
     pub(super) last_scaling: Option<SimTime>,
-    /// Lambda mapping: batches received and empty receives since the last evaluation.
-    pub(super) window_batches: u64,
-    pub(super) window_empty: u64,
+    /// Lambda mapping: full batches and all receives since the last evaluation.
+    pub(super) window_full: u64,
+    pub(super) window_receives: u64,
     pub(super) busy_count: u32,
     pub(super) active_count: u32,
     pub(super) m: ConsumerMeasures,
@@ -179,8 +179,8 @@ impl Consumer {
             workers: vec![Worker::new(); plan.max as usize],
             launching: 0,
             last_scaling: None,
-            window_batches: 0,
-            window_empty: 0,
+            window_full: 0,
+            window_receives: 0,
             busy_count: 0,
             active_count: 0,
             queue: queue_caller,

@@ -171,7 +171,7 @@ pub const SQS_CONSUMER_DOC: KindDoc = KindDoc {
               visibility timeout). Optional heartbeat: ChangeMessageVisibility while \
               processing. Autoscaling: target tracking of visible messages per worker, with \
               launch delay and cooldown. Lambda mode: an event source mapping that starts 5 \
-              concurrent batches, adds up to 300 per minute while every poll finds messages \
+              concurrent batches, adds up to 300 per minute while messages wait (a second in which at least half the receives came back full) \
               (up to max_concurrency), retires a poller on an empty receive or a throttled \
               invocation, and invokes `function` once per batch (key = messages, size = bytes); \
               a failed or throttled batch is not deleted. Fault instances: worker-0 .. \

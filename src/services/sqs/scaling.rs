@@ -1,7 +1,9 @@
 //! Sizing a consumer: target tracking on the backlog per worker (workers mode, like an Auto
-//! Scaling group on ApproximateNumberOfMessagesVisible / workers), and the Lambda event source
+//! Scaling group on ApproximateNumberOfMessagesVisible / workers: out at once to the desired
+//! count, in by at most a tenth of the workers per action), and the Lambda event source
 //! mapping's poller scaling (5 concurrent batches at start, up to 300 more per minute while
-//! messages keep coming, at most `max_concurrency`; a poller whose receive comes back empty or
+//! messages are waiting — a second in which at least half the receives came back full —, at
+//! most `max_concurrency`; a poller whose receive comes back empty or
 //! whose invocation is throttled retires, down to the initial 5).
 
 use super::config::{LAMBDA_SCALE_PER_MINUTE, Sizing};
@@ -28,12 +30,12 @@ impl Consumer {
                 ctx.timer(interval, Timer::new(ConsumerTimer::Scale, 0, 0));
             }
             Sizing::Lambda => {
-                if self.window_batches > 0 && self.window_empty == 0 {
+                if self.window_receives > 0 && 2 * self.window_full >= self.window_receives {
                     let step = LAMBDA_SCALE_PER_MINUTE / 60;
                     self.activate(step, ctx);
                 }
-                self.window_batches = 0;
-                self.window_empty = 0;
+                self.window_full = 0;
+                self.window_receives = 0;
                 ctx.timer(LAMBDA_EVALUATION, Timer::new(ConsumerTimer::Scale, 0, 0));
             }
         }
@@ -55,7 +57,9 @@ impl Consumer {
             self.last_scaling = Some(now);
             ctx.timer(delay, Timer::new(ConsumerTimer::WorkersReady, 0, u64::from(more)));
         } else if desired < self.active_count && self.launching == 0 {
-            let mut fewer = self.active_count - desired;
+            // Scale in gradually: at most a tenth of the workers (at least one) per action,
+            // as target tracking does ("scales in more gradually", EC2 Auto Scaling UG).
+            let mut fewer = (self.active_count - desired).min((self.active_count / 10).max(1));
             self.m.scale_ins.incr();
             self.last_scaling = Some(now);
             for w in (0..self.workers.len()).rev() {

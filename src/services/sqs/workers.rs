@@ -57,7 +57,7 @@ impl Consumer {
     /// Worker `w`'s receive brought nothing: pause (a Lambda poller may be retired), then poll.
     fn empty(&mut self, w: usize, ctx: &mut Ctx<'_>) {
         if self.lambda {
-            self.window_empty += 1;
+            self.window_receives += 1;
             self.retire_poller(w, ctx.now());
         }
         let worker = &mut self.workers[w];
@@ -87,7 +87,10 @@ impl Consumer {
         worker.received = now;
         let incarnation = worker.incarnation;
         self.m.batches.incr();
-        self.window_batches += 1;
+        self.window_receives += 1;
+        if reply.count >= self.plan.max_messages {
+            self.window_full += 1; // A full batch: messages are waiting.
+        }
         self.set_busy(now, 1);
         if let Some((every, _)) = self.plan.heartbeat {
             ctx.timer(every, Timer::new(ConsumerTimer::Heartbeat, w as u32, reply.tag).tagged(incarnation));
