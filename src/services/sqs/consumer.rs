@@ -7,9 +7,11 @@
 //! `max_workers`, or the mapping's `max_concurrency`). A crashed worker stops where it is: the
 //! messages it holds are not deleted, so the queue delivers them again after their visibility
 //! timeout; replies to its calls are ignored (each carries the worker's incarnation). On
-//! recovery it starts polling again if it is among the active workers.
+//! recovery it starts polling again if it is among the active workers. A slow fault
+//! multiplies the worker's processing times (not the calls it makes).
 
 use crate::blocks::caller::{CallOutcome, Caller};
+use crate::blocks::health::Health;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
 use crate::model::fault::{FaultAction, FaultSignal};
@@ -80,8 +82,8 @@ pub(super) struct Worker {
     pub(super) phase: Phase,
     /// Bumped at every crash: timers and call outcomes carry it.
     pub(super) incarnation: u32,
-    /// Crash faults active on it.
-    pub(super) crashes: u32,
+    /// Crash depth and slow factor under the shared fault mechanism.
+    pub(super) health: Health,
     /// Among the workers the sizing wants.
     pub(super) active: bool,
     /// The batch in hand: receipt, size, poison mask, next message, successes.
@@ -99,7 +101,7 @@ impl Worker {
         Worker {
             phase: Phase::Stopped,
             incarnation: 0,
-            crashes: 0,
+            health: Health::default(),
             active: false,
             receipt: 0,
             count: 0,
@@ -207,31 +209,37 @@ impl Consumer {
         }
     }
 
+    /// A fault on worker `instance`: a crash stops it where it is (what it holds is not
+    /// deleted); a slow fault multiplies its processing times; crashes and slow faults nest.
     fn on_fault(&mut self, signal: FaultSignal, ctx: &mut Ctx<'_>) {
-        let FaultAction::Crash { instance } = signal.action else { return }; // Slow faults: no service here to slow.
+        let (instance, slow) = match signal.action {
+            FaultAction::Crash { instance } => (instance, None),
+            FaultAction::Slow { instance, factor } => (instance, Some(factor)),
+            FaultAction::AzOutage { .. } | FaultAction::Partition { .. } => return, // The network's.
+        };
         let w = instance as usize;
         if w >= self.workers.len() {
             return;
         }
+        if let Some(factor) = slow {
+            self.workers[w].health.slow(factor, signal.active);
+            return;
+        }
         let now = ctx.now();
-        if signal.active {
-            self.workers[w].crashes += 1;
-            if self.workers[w].crashes == 1 {
-                self.m.crashes.incr();
-                if self.workers[w].busy() {
-                    self.set_busy(now, -1);
-                }
-                let worker = &mut self.workers[w];
-                worker.incarnation = worker.incarnation.wrapping_add(1);
-                worker.phase = Phase::Crashed;
+        let was = self.workers[w].health.is_crashed();
+        let crashed = self.workers[w].health.crash(signal.active);
+        if crashed && !was {
+            self.m.crashes.incr();
+            if self.workers[w].busy() {
+                self.set_busy(now, -1);
             }
-        } else if self.workers[w].crashes > 0 {
-            self.workers[w].crashes -= 1;
-            if self.workers[w].crashes == 0 {
-                self.workers[w].phase = Phase::Stopped;
-                if self.workers[w].active {
-                    self.receive(w, ctx);
-                }
+            let worker = &mut self.workers[w];
+            worker.incarnation = worker.incarnation.wrapping_add(1);
+            worker.phase = Phase::Crashed;
+        } else if was && !crashed {
+            self.workers[w].phase = Phase::Stopped;
+            if self.workers[w].active {
+                self.receive(w, ctx);
             }
         }
     }

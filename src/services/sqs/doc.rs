@@ -22,7 +22,8 @@ pub const SQS_DOC: KindDoc = KindDoc {
               300 calls/s per action and 3,000 messages/s (high throughput: 70,000 calls/s), \
               5-minute deduplication of producer retries. Visibility timeout, redelivery, \
               dead-letter queue after maxReceiveCount (counted, kept), retention expiry, the \
-              120,000 in-flight limit, delivery delay, poisoned keys.",
+              120,000 in-flight limit, delivery delay, poisoned keys. The queue itself takes no \
+              crash faults (a regional service); an AZ outage cuts its endpoint AZ off.",
     params: &[
         ParamDoc {
             name: "az",
@@ -175,7 +176,9 @@ pub const SQS_CONSUMER_DOC: KindDoc = KindDoc {
               (up to max_concurrency), retires a poller on an empty receive or a throttled \
               invocation, and invokes `function` once per batch (key = messages, size = bytes); \
               a failed or throttled batch is not deleted. Fault instances: worker-0 .. \
-              worker-<max-1>; a crashed worker's messages reappear after the visibility timeout.",
+              worker-<max-1>; a crashed worker's messages reappear after the visibility timeout; \
+              a slow fault multiplies a worker's processing times. Give `queue_client` a \
+              timeout in scenarios with AZ outages, or a worker whose call was lost waits forever.",
     params: &[
         ParamDoc {
             name: "queue",

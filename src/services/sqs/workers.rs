@@ -16,7 +16,7 @@ impl Consumer {
     /// Worker `w` polls the queue, or stops if it is no longer wanted.
     pub(super) fn receive(&mut self, w: usize, ctx: &mut Ctx<'_>) {
         let worker = &mut self.workers[w];
-        if worker.crashes > 0 {
+        if worker.health.is_crashed() {
             return;
         }
         if !worker.active {
@@ -125,7 +125,8 @@ impl Consumer {
         for _ in 0..messages {
             time += self.plan.process.sample_duration(ctx.rng);
         }
-        ctx.timer(time, timer);
+        let slow = worker.health.slow_factor();
+        ctx.timer(if slow == 1.0 { time } else { time.mul_f64(slow) }, timer);
     }
 
     /// Worker `w` finished the processing time of message `next` (with a target), or of the
