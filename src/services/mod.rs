@@ -7,3 +7,4 @@ pub mod lambda;
 pub mod rds;
 pub mod registry;
 pub mod sns;
+pub mod sqs;

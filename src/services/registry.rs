@@ -10,6 +10,7 @@ use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::lambda::{LAMBDA_DOC, LambdaConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use super::sns::{SNS_DOC, SnsConfig};
+use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
 use crate::blocks::workload::WORKLOAD_DOC;
@@ -79,11 +80,24 @@ component_kinds! {
     Aurora(AuroraConfig) = "aurora",
     Lambda(LambdaConfig) = "lambda",
     Sns(SnsConfig) = "sns",
+    Sqs(SqsConfig) = "sqs",
+    SqsConsumer(ConsumerConfig) = "sqs_consumer",
 }
 
 /// Every documented kind and table, for `stratus describe`.
-pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, LAMBDA_DOC, SNS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+pub const KIND_DOCS: &[KindDoc] = &[
+    STATION_DOC,
+    AURORA_DOC,
+    RDS_DOC,
+    LAMBDA_DOC,
+    SNS_DOC,
+    SQS_DOC,
+    SQS_CONSUMER_DOC,
+    WORKLOAD_DOC,
+    CLIENT_DOC,
+    TOPOLOGY_DOC,
+    FAULT_DOC,
+];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -176,6 +190,8 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "aurora" => defaults::<AuroraConfig>("", &[]),
         "lambda" => defaults::<LambdaConfig>("duration = \"1s\"", &["duration"]),
         "sns" => defaults::<SnsConfig>("subscribers = [\"x\"]", &["subscribers"]),
+        "sqs" => defaults::<SqsConfig>("", &[]),
+        "sqs_consumer" => defaults::<ConsumerConfig>("queue = \"q\"", &["queue"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -64,7 +64,7 @@ use stratus::scenario::{Override, Scenario};
 /// Erlang C: the probability that an arrival to an M/M/c queue with offered load a = λ/μ
 /// waits. Computed through the Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)), which is
 /// numerically stable, then C = B / (1 − ρ(1 − B)) with ρ = a/c.
-fn erlang_c(servers: u32, offered: f64) -> f64 {
+pub(crate) fn erlang_c(servers: u32, offered: f64) -> f64 {
     let mut b = 1.0;
     for k in 1..=servers {
         b = offered * b / (f64::from(k) + offered * b);
@@ -108,7 +108,7 @@ const T9995: [f64; 30] = [
 ];
 
 /// Factor turning a 95% Student-t half-width into a 99.9% one with `n` values.
-fn widen_to_999(n: usize) -> f64 {
+pub(crate) fn widen_to_999(n: usize) -> f64 {
     assert!((2..=31).contains(&n), "the t table covers 2..=31 replications, not {n}");
     T9995[n - 2] / t_quantile_975(n - 1)
 }

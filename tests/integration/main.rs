@@ -15,4 +15,5 @@ mod rds;
 mod rds_runs;
 mod shards;
 mod sns;
+mod sqs;
 mod workloads;
