@@ -7,6 +7,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
+use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
@@ -75,11 +76,13 @@ component_kinds! {
     Station(StationConfig) = "station",
     Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
+    Kinesis(KinesisConfig) = "kinesis",
+    KinesisConsumer(KinesisConsumerConfig) = "kinesis_consumer",
 }
 
 /// Every documented kind and table, for `stratus describe`.
 pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+    &[STATION_DOC, AURORA_DOC, RDS_DOC, KINESIS_DOC, KINESIS_CONSUMER_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -170,6 +173,8 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "station" => defaults::<StationConfig>("service = \"1s\"", &["service"]),
         "rds" => defaults::<RdsConfig>("", &[]),
         "aurora" => defaults::<AuroraConfig>("", &[]),
+        "kinesis" => defaults::<KinesisConfig>("", &[]),
+        "kinesis_consumer" => defaults::<KinesisConsumerConfig>("stream = \"x\"", &["stream"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),
