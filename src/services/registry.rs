@@ -81,8 +81,17 @@ component_kinds! {
 }
 
 /// Every documented kind and table, for `stratus describe`.
-pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, KINESIS_DOC, KINESIS_CONSUMER_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+pub const KIND_DOCS: &[KindDoc] = &[
+    STATION_DOC,
+    AURORA_DOC,
+    RDS_DOC,
+    KINESIS_DOC,
+    KINESIS_CONSUMER_DOC,
+    WORKLOAD_DOC,
+    CLIENT_DOC,
+    TOPOLOGY_DOC,
+    FAULT_DOC,
+];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod documented;
 mod faults;
+mod kinesis;
 mod layers;
 mod malformed;
 mod rds;

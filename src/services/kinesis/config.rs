@@ -298,7 +298,10 @@ impl KinesisConfig {
             "md5" => false,
             "explicit" => true,
             other => {
-                return Err(SpecError::new("routing", format!("unknown routing `{other}`, expected `md5` or `explicit`")));
+                return Err(SpecError::new(
+                    "routing",
+                    format!("unknown routing `{other}`, expected `md5` or `explicit`"),
+                ));
             }
         };
         if self.shards == 0 || self.shards > MAX_SHARD_IDS / 2 {
@@ -312,11 +315,14 @@ impl KinesisConfig {
             return Err(SpecError::new("max_get_records", format!("give 1 to {MAX_GET_RECORDS} records per call")));
         }
         if self.max_get_bytes.0 < max_record_size {
-            return Err(SpecError::new("max_get_bytes", "`max_get_bytes` must hold at least one record of `max_record_size`"));
+            return Err(SpecError::new(
+                "max_get_bytes",
+                "`max_get_bytes` must hold at least one record of `max_record_size`",
+            ));
         }
         let retention = self.retention.get();
-        if retention < SimDuration::from_secs(3600) || retention > MAX_RETENTION {
-            return Err(SpecError::new("retention", "`retention` must be 1 h to 365 days (KDSDG, data retention)"));
+        if retention < DEFAULT_RETENTION || retention > MAX_RETENTION {
+            return Err(SpecError::new("retention", "`retention` must be 24 h to 365 days (KDSDG, data retention)"));
         }
         if self.put_batch == 0 || self.put_batch > MAX_PUT_BATCH {
             return Err(SpecError::new("put_batch", format!("give 1 to {MAX_PUT_BATCH} records per PutRecords call")));
@@ -330,12 +336,18 @@ impl KinesisConfig {
         for (i, step) in self.reshard.iter().enumerate() {
             let field = format!("reshard[{i}]");
             if on_demand {
-                return Err(SpecError::new(field, "on-demand streams reshard themselves; scheduled reshards need `capacity_mode = \"provisioned\"`"));
+                return Err(SpecError::new(
+                    field,
+                    "on-demand streams reshard themselves; scheduled reshards need `capacity_mode = \"provisioned\"`",
+                ));
             }
             if step.shards == 0 || step.shards > 2 * count || 2 * step.shards < count {
                 return Err(SpecError::new(
                     format!("{field}.shards"),
-                    format!("UpdateShardCount goes to at most double and at least half the current {count} shards, found {}", step.shards),
+                    format!(
+                        "UpdateShardCount goes to at most double and at least half the current {count} shards, found {}",
+                        step.shards
+                    ),
                 ));
             }
             if last_at.is_some_and(|last| step.at.get() < last + self.reshard_delay.get()) {
@@ -346,7 +358,10 @@ impl KinesisConfig {
             }
             ids += step.shards;
             if ids > MAX_SHARD_IDS {
-                return Err(SpecError::new(format!("{field}.shards"), format!("more than {MAX_SHARD_IDS} shard ids over the run")));
+                return Err(SpecError::new(
+                    format!("{field}.shards"),
+                    format!("more than {MAX_SHARD_IDS} shard ids over the run"),
+                ));
             }
             count = step.shards;
             last_at = Some(step.at.get());
@@ -502,26 +517,40 @@ impl ConsumerConfig {
         let lambda = match self.mode.as_str() {
             "workers" => false,
             "lambda" => true,
-            other => return Err(SpecError::new("mode", format!("unknown mode `{other}`, expected `workers` or `lambda`"))),
+            other => {
+                return Err(SpecError::new("mode", format!("unknown mode `{other}`, expected `workers` or `lambda`")));
+            }
         };
         let enhanced = match self.fan_out.as_str() {
             "shared" => false,
             "enhanced" => true,
             other => {
-                return Err(SpecError::new("fan_out", format!("unknown fan-out `{other}`, expected `shared` or `enhanced`")));
+                return Err(SpecError::new(
+                    "fan_out",
+                    format!("unknown fan-out `{other}`, expected `shared` or `enhanced`"),
+                ));
             }
         };
         if lambda && self.function.is_none() {
-            return Err(SpecError::new("function", "lambda mode needs `function`, the name of a kind = \"lambda\" component"));
+            return Err(SpecError::new(
+                "function",
+                "lambda mode needs `function`, the name of a kind = \"lambda\" component",
+            ));
         }
         if lambda && self.target.is_some() {
-            return Err(SpecError::new("target", "`target` applies to workers mode; in lambda mode the function does the work"));
+            return Err(SpecError::new(
+                "target",
+                "`target` applies to workers mode; in lambda mode the function does the work",
+            ));
         }
         if !lambda && self.function.is_some() {
             return Err(SpecError::new("function", "`function` applies to `mode = \"lambda\"`"));
         }
         if !lambda && self.parallelization_factor != 1 {
-            return Err(SpecError::new("parallelization_factor", "`parallelization_factor` applies to `mode = \"lambda\"`"));
+            return Err(SpecError::new(
+                "parallelization_factor",
+                "`parallelization_factor` applies to `mode = \"lambda\"`",
+            ));
         }
         if self.parallelization_factor == 0 || self.parallelization_factor > MAX_PARALLELIZATION {
             return Err(SpecError::new(
@@ -531,7 +560,10 @@ impl ConsumerConfig {
         }
         let max_records = self.max_records.unwrap_or(if lambda { LAMBDA_BATCH_SIZE } else { MAX_GET_RECORDS });
         if max_records == 0 || max_records > MAX_GET_RECORDS {
-            return Err(SpecError::new("max_records", format!("give 1 to {MAX_GET_RECORDS} records, found {max_records}")));
+            return Err(SpecError::new(
+                "max_records",
+                format!("give 1 to {MAX_GET_RECORDS} records, found {max_records}"),
+            ));
         }
         if self.poll_interval.get() == SimDuration::ZERO {
             return Err(SpecError::new("poll_interval", "`poll_interval` must be longer than 0"));
@@ -543,7 +575,10 @@ impl ConsumerConfig {
             return Err(SpecError::new("maximum_record_age", "`maximum_record_age` must be at least 60 s (Lambda)"));
         }
         if self.checkpoint_interval.is_some_and(|i| i.get() == SimDuration::ZERO) {
-            return Err(SpecError::new("checkpoint_interval", "must be longer than 0 (leave it out to checkpoint after every batch)"));
+            return Err(SpecError::new(
+                "checkpoint_interval",
+                "must be longer than 0 (leave it out to checkpoint after every batch)",
+            ));
         }
         if self.series_shards > 1024 {
             return Err(SpecError::new("series_shards", "at most 1024 shards get their own series"));

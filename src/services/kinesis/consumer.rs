@@ -17,8 +17,9 @@
 //! it succeeds, its records expire (the stream's retention, told by ListShards), or
 //! `maximum_retry_attempts` / `maximum_record_age` drop it (counted as sent to the on-failure
 //! destination). A throttled invocation is retried the same way without counting as an
-//! attempt. A throttled GetRecords is retried after the backoff too, its exponent growing with
-//! consecutive throttles.
+//! attempt. A throttled GetRecords is retried by the SDK after the backoff (exponent 1, then 2),
+//! and after [`SDK_ATTEMPTS`] throttled attempts the KCL makes its next call after the poll
+//! interval.
 
 use std::collections::VecDeque;
 
@@ -30,6 +31,10 @@ use crate::blocks::caller::{CallOutcome, Caller, Host};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, LatencyHistogram, MetricSet, SeriesNames, Unit};
 use crate::model::{Backlog, Component, ComponentId, Ctx, Message, Op, Reply, Request, Status, Timer};
+
+/// Attempts of one GetRecords call by the AWS SDK under the KCL: 3, the standard retry mode's
+/// default (AWS SDKs and Tools Reference Guide, "Retry behavior").
+pub const SDK_ATTEMPTS: u16 = 3;
 
 /// Which batch a call to the target or function belongs to.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -213,14 +218,21 @@ impl KinesisConsumer {
         }
         let Some(state) = self.loops.get_mut(shard as usize) else { return };
         if call == Call::GetRecords {
+            // The fetcher sleeps `poll_interval` from the reply on (KCL's idle time between
+            // reads), so a call's own latency adds to the period.
             state.poll = Poll::Idle;
+            state.last_call = Some(ctx.now());
         }
         match reply.status {
             Status::Ok => {}
             Status::Throttled => {
                 self.m.get_throttled.incr();
+                // The SDK retries a throttled call after its backoff, up to its attempts; the
+                // KCL then makes its next call after the poll interval.
                 state.throttles = state.throttles.saturating_add(1);
-                let wait = self.plan.backoff.backoff(state.throttles, ctx.rng);
+                let attempt = state.throttles % SDK_ATTEMPTS;
+                let wait =
+                    if attempt == 0 { self.plan.poll_interval } else { self.plan.backoff.backoff(attempt, ctx.rng) };
                 state.poll = Poll::Scheduled;
                 ctx.timer(wait, Timer::new(ConsumerTimer::Poll, shard, 0));
                 return;
@@ -307,7 +319,6 @@ impl KinesisConsumer {
             return;
         }
         state.poll = Poll::InFlight;
-        state.last_call = Some(ctx.now());
         let next = state.next;
         self.m.get_calls.incr();
         let limit = self.plan.max_records;
@@ -506,7 +517,11 @@ impl KinesisConsumer {
             };
             ctx.send(self.stream, Message::Request(request));
         }
-        if self.loops[shard as usize].batches.front().is_some_and(|b| matches!(b.state, BatchState::Done | BatchState::Dropped)) {
+        if self.loops[shard as usize]
+            .batches
+            .front()
+            .is_some_and(|b| matches!(b.state, BatchState::Done | BatchState::Dropped))
+        {
             self.settle(shard, ctx);
             return;
         }
@@ -527,7 +542,11 @@ impl KinesisConsumer {
     }
 
     fn max_age_now(&self, now: SimTime) -> f64 {
-        self.loops.iter().filter(|s| !s.finished || !s.batches.is_empty()).map(|s| s.iterator_age_ms(now)).fold(0.0, f64::max)
+        self.loops
+            .iter()
+            .filter(|s| !s.finished || !s.batches.is_empty())
+            .map(|s| s.iterator_age_ms(now))
+            .fold(0.0, f64::max)
     }
 }
 

@@ -97,7 +97,7 @@ pub const KINESIS_DOC: KindDoc = KindDoc {
             name: "retention",
             default: ParamDoc::FROM_CONFIG,
             unit: "duration",
-            meaning: "how long records are kept (1 h .. 365 days); a record a consumer had not finished by then is lost to it",
+            meaning: "how long records are kept (24 h .. 365 days); a record a consumer had not finished by then is lost to it",
             source: "KDSDG, data retention",
         },
         ParamDoc {
@@ -193,8 +193,20 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
               records expire, or maximum_retry_attempts / maximum_record_age drop it (the \
               on-failure destination). Children of a reshard are read after their parents.",
     params: &[
-        ParamDoc { name: "stream", default: "required", unit: "component name", meaning: "the kinesis stream read", source: "-" },
-        ParamDoc { name: "mode", default: ParamDoc::FROM_CONFIG, unit: "name", meaning: "workers | lambda", source: "-" },
+        ParamDoc {
+            name: "stream",
+            default: "required",
+            unit: "component name",
+            meaning: "the kinesis stream read",
+            source: "-",
+        },
+        ParamDoc {
+            name: "mode",
+            default: ParamDoc::FROM_CONFIG,
+            unit: "name",
+            meaning: "workers | lambda",
+            source: "-",
+        },
         ParamDoc {
             name: "fan_out",
             default: ParamDoc::FROM_CONFIG,
@@ -216,7 +228,13 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
             meaning: "records per GetRecords call / batch",
             source: "KCL maxRecords default 10,000; Lambda BatchSize default 100",
         },
-        ParamDoc { name: "process", default: "none (0)", unit: "duration distribution", meaning: "processing time of each record (workers)", source: "-" },
+        ParamDoc {
+            name: "process",
+            default: "none (0)",
+            unit: "duration distribution",
+            meaning: "processing time of each record (workers)",
+            source: "-",
+        },
         ParamDoc {
             name: "target",
             default: "none",
@@ -224,7 +242,13 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
             meaning: "workers: a component called once per record (Op::Write, key = the sequence number) through the shared caller, after the batch's processing time",
             source: "-",
         },
-        ParamDoc { name: "function", default: "none", unit: "component name", meaning: "lambda: the kind = lambda component invoked per batch", source: "-" },
+        ParamDoc {
+            name: "function",
+            default: "none",
+            unit: "component name",
+            meaning: "lambda: the kind = lambda component invoked per batch",
+            source: "-",
+        },
         ParamDoc {
             name: "client",
             default: ParamDoc::FROM_CONFIG,
@@ -236,7 +260,7 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
             name: "backoff",
             default: ParamDoc::FROM_CONFIG,
             unit: "table",
-            meaning: "{ base, cap }: full-jitter backoff after a throttled GetRecords (exponent = consecutive throttles) and between retries of a failed batch (exponent = attempts)",
+            meaning: "{ base, cap }: full-jitter backoff after a throttled GetRecords (the SDK's 3 attempts: exponents 1, 2, then the next call after poll_interval) and between retries of a failed batch (exponent = attempts)",
             source: "the client policy's defaults (100 ms base assumption, 20 s cap of the AWS SDKs' standard retry mode)",
         },
         ParamDoc {

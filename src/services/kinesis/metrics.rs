@@ -82,9 +82,14 @@ impl Kinesis {
     /// Declares the series [`sample_series`](Self::sample_series) writes.
     pub(super) fn declare_series(&self, names: &mut SeriesNames) {
         let name = &self.name;
-        for quantity in
-            ["incoming_records_per_s", "throttled_per_s", "max_shard_records_per_s", "open_shards", "stored_records", "propagation_ms"]
-        {
+        for quantity in [
+            "incoming_records_per_s",
+            "throttled_per_s",
+            "max_shard_records_per_s",
+            "open_shards",
+            "stored_records",
+            "propagation_ms",
+        ] {
             names.names.push(format!("{name}.{quantity}"));
         }
         for shard in 0..self.plan.series_shards {
@@ -143,7 +148,14 @@ impl Kinesis {
         let pending: u64 = self
             .consumers
             .iter()
-            .map(|c| self.shards.iter().zip(&c.done).map(|(shard, &done)| shard.next_seq().saturating_sub(done)).sum::<u64>())
+            .map(|c| {
+                (0..self.shards.len())
+                    .map(|s| {
+                        // Read and not finished, plus not read and not lost.
+                        c.in_flight[s] + self.shards[s].next_seq().saturating_sub(c.delivered[s].max(c.lost_upto[s]))
+                    })
+                    .sum::<u64>()
+            })
             .sum();
         let m = &mut self.m;
         out.latency(format!("{name}.put_latency"), &mut m.put_latency);

@@ -24,7 +24,13 @@ pub(super) struct Record {
 const POISON_FLAG: u32 = 1 << 31;
 
 impl Record {
-    pub(super) fn new(ingested: SimTime, created: SimTime, readable_after: SimDuration, size: u32, poison: bool) -> Self {
+    pub(super) fn new(
+        ingested: SimTime,
+        created: SimTime,
+        readable_after: SimDuration,
+        size: u32,
+        poison: bool,
+    ) -> Self {
         Record {
             ingested,
             created,

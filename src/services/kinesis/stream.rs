@@ -19,6 +19,12 @@ pub(super) struct ConsumerEntry {
     /// Per shard id: every record below this sequence number is accounted for (processed,
     /// dropped or lost to retention).
     pub(super) done: Vec<u64>,
+    /// Per shard id: the next record not yet delivered to the consumer.
+    pub(super) delivered: Vec<u64>,
+    /// Per shard id: records below this that expired undelivered are counted lost.
+    pub(super) lost_upto: Vec<u64>,
+    /// Per shard id: records delivered and not yet reported processed or dropped.
+    pub(super) in_flight: Vec<u64>,
     /// Uses enhanced fan-out (counts against the 20 per stream).
     pub(super) enhanced: bool,
     pub(super) lost: u64,
@@ -36,8 +42,16 @@ pub(super) struct Subscription {
     bucket: TokenBucket,
     /// A push timer is set.
     due: bool,
+    /// The push carries the records readable by then (the head's readable time plus the push
+    /// window).
+    cutoff: SimTime,
     active: bool,
 }
+
+/// Records readable within this much of a push's first record ride along in the same push:
+/// 10 ms. Assumption: a bound on the number of push events (about one per 10 ms per busy
+/// subscription) that moves each record's delay by at most this much.
+pub const EFO_WINDOW: SimDuration = SimDuration::from_millis(10);
 
 /// A running Kinesis data stream.
 pub struct Kinesis {
@@ -99,8 +113,11 @@ impl Kinesis {
         for index in 0..count {
             let (start, end) = even_range(index, count);
             let mut shard = Shard::new(start, end, self.limits(), self.plan.max_get_bytes as f64);
-            shard.parents =
-                parents.iter().copied().filter(|&p| self.shards[p as usize].start <= end && start <= self.shards[p as usize].end).collect();
+            shard.parents = parents
+                .iter()
+                .copied()
+                .filter(|&p| self.shards[p as usize].start <= end && start <= self.shards[p as usize].end)
+                .collect();
             self.shards.push(shard);
             self.shard_subs.push(Vec::new());
         }
@@ -109,6 +126,9 @@ impl Kinesis {
         }
         for consumer in &mut self.consumers {
             consumer.done.resize(self.shards.len(), 0);
+            consumer.delivered.resize(self.shards.len(), 0);
+            consumer.lost_upto.resize(self.shards.len(), 0);
+            consumer.in_flight.resize(self.shards.len(), 0);
         }
         self.open_base = base;
         self.open_count = count;
@@ -121,8 +141,8 @@ impl Kinesis {
         self.open_base + even_index(hash, self.open_count)
     }
 
-    /// Expires the records of `shard` older than the retention; counts what each consumer had
-    /// not yet finished as lost to it.
+    /// Expires the records of `shard` older than the retention; counts those a consumer had
+    /// not read as lost to it (records it read and is still processing stay its own).
     fn trim(&mut self, shard: u32, now: SimTime) {
         let before = self.shards[shard as usize].base;
         let base = self.shards[shard as usize].trim(now, self.plan.retention);
@@ -130,13 +150,14 @@ impl Kinesis {
             return;
         }
         self.m.expired.add(base - before);
+        let s = shard as usize;
         for consumer in &mut self.consumers {
-            let done = &mut consumer.done[shard as usize];
-            if *done < base {
-                consumer.lost += base - *done;
-                self.m.lost.add(base - *done);
-                *done = base;
+            let counted = consumer.done[s].max(consumer.delivered[s]).max(consumer.lost_upto[s]);
+            if counted < base {
+                consumer.lost += base - counted;
+                self.m.lost.add(base - counted);
             }
+            consumer.lost_upto[s] = consumer.lost_upto[s].max(base);
         }
     }
 
@@ -151,8 +172,16 @@ impl Kinesis {
         if let Some(index) = self.consumers.iter().position(|c| c.id == id) {
             return index;
         }
-        let done = self.shards.iter().map(|shard| shard.base).collect();
-        self.consumers.push(ConsumerEntry { id, done, enhanced: false, lost: 0 });
+        let done: Vec<u64> = self.shards.iter().map(|shard| shard.base).collect();
+        self.consumers.push(ConsumerEntry {
+            id,
+            delivered: done.clone(),
+            lost_upto: done.clone(),
+            in_flight: vec![0; done.len()],
+            done,
+            enhanced: false,
+            lost: 0,
+        });
         self.consumers.len() - 1
     }
 
@@ -282,7 +311,10 @@ impl Kinesis {
         self.reshard_to(count, ctx);
         if let Some(&(at, _)) = self.plan.reshards.get(self.next_reshard) {
             let now = ctx.now().as_nanos();
-            ctx.timer(SimDuration::from_nanos(at.as_nanos().saturating_sub(now)), Timer::new(StreamTimer::Reshard, 0, 0));
+            ctx.timer(
+                SimDuration::from_nanos(at.as_nanos().saturating_sub(now)),
+                Timer::new(StreamTimer::Reshard, 0, 0),
+            );
         }
     }
 
@@ -351,11 +383,22 @@ impl Kinesis {
     /// True if `consumer` has finished every parent of `shard`.
     fn parents_done(&self, consumer: usize, shard: u32) -> bool {
         let entry = &self.consumers[consumer];
-        self.shards[shard as usize].parents.iter().all(|&p| entry.done[p as usize] >= self.shards[p as usize].next_seq())
+        self.shards[shard as usize]
+            .parents
+            .iter()
+            .all(|&p| entry.done[p as usize] >= self.shards[p as usize].next_seq())
     }
 
     /// The reply of a read of `slice` from `shard` (GetRecords, or a push).
-    fn batch_reply(&self, request: Request, shard: u32, slice: Slice, closed: bool, now: SimTime, from: ComponentId) -> Reply {
+    fn batch_reply(
+        &self,
+        request: Request,
+        shard: u32,
+        slice: Slice,
+        closed: bool,
+        now: SimTime,
+        from: ComponentId,
+    ) -> Reply {
         let records = &self.shards[shard as usize];
         let first = records.get(slice.first).filter(|_| slice.count > 0);
         let last = if slice.count > 0 { records.get(slice.first + u64::from(slice.count) - 1) } else { None };
@@ -401,6 +444,10 @@ impl Kinesis {
             return;
         }
         state.read_bytes.try_take(now, slice.bytes as f64);
+        let entry = &mut self.consumers[consumer];
+        entry.delivered[shard as usize] = entry.delivered[shard as usize].max(slice.first + u64::from(slice.count));
+        entry.in_flight[shard as usize] += u64::from(slice.count);
+        let state = &self.shards[shard as usize];
         let closed = !state.open && slice.first + u64::from(slice.count) >= state.next_seq();
         if slice.count == 0 {
             self.m.get_empty.incr();
@@ -427,7 +474,8 @@ impl Kinesis {
             ctx.reply_items(ctx.network().az_of(ctx.me()), request, Status::Ok, 0, tag);
             return;
         }
-        let existing = self.shard_subs[shard as usize].iter().copied().find(|&s| self.subs[s as usize].consumer == consumer);
+        let existing =
+            self.shard_subs[shard as usize].iter().copied().find(|&s| self.subs[s as usize].consumer == consumer);
         let index = match existing {
             Some(index) => {
                 let sub = &mut self.subs[index as usize];
@@ -445,6 +493,7 @@ impl Kinesis {
                     request,
                     bucket: TokenBucket::new(rate, rate.max(self.plan.max_record_size as f64)),
                     due: false,
+                    cutoff: SimTime::ZERO,
                     active: true,
                 });
                 let index = (self.subs.len() - 1) as u32;
@@ -463,8 +512,12 @@ impl Kinesis {
             return;
         }
         subscription.due = true;
+        subscription.cutoff = readable.max(ctx.now()) + EFO_WINDOW;
         let delay = self.plan.efo_push.sample_duration(ctx.rng);
-        let at = readable.saturating_since(ctx.now()) + delay;
+        // Each push leaves its first record's readable time plus the push delay after it (so
+        // pushes pipeline: a record readable during the previous push's delay is not held
+        // back by it).
+        let at = (readable + delay).saturating_since(ctx.now());
         ctx.timer(at, Timer::new(StreamTimer::Push, sub, 0));
     }
 
@@ -481,12 +534,17 @@ impl Kinesis {
         let subscription = &mut self.subs[sub as usize];
         let state = &self.shards[shard as usize];
         let available = subscription.bucket.available(now) as u64;
-        let slice = state.read(now, subscription.next, self.plan.max_get_records, self.plan.max_get_bytes.min(available));
+        let cutoff = subscription.cutoff.min(now);
+        let slice =
+            state.read(cutoff, subscription.next, self.plan.max_get_records, self.plan.max_get_bytes.min(available));
         let end = state.next_seq();
         let closed = !state.open && slice.first + u64::from(slice.count) >= end;
         if slice.count > 0 || closed {
             subscription.bucket.try_take(now, slice.bytes as f64);
             subscription.next = slice.first + u64::from(slice.count);
+            let entry = &mut self.consumers[subscription.consumer];
+            entry.delivered[shard as usize] = entry.delivered[shard as usize].max(subscription.next);
+            entry.in_flight[shard as usize] += u64::from(slice.count);
             if closed {
                 subscription.active = false;
             }
@@ -506,6 +564,7 @@ impl Kinesis {
             let readable = state.get(next).map_or(now, |r| r.readable());
             if wait > SimDuration::ZERO {
                 subscription.due = true;
+                subscription.cutoff = now + wait;
                 ctx.timer(wait, Timer::new(StreamTimer::Push, sub, 0));
             } else {
                 self.schedule_push(sub, readable, ctx);
@@ -521,17 +580,22 @@ impl Kinesis {
         let done = self.consumers[consumer].done[shard as usize];
         let state = &self.shards[shard as usize];
         for s in seq.max(done)..end.min(state.next_seq()) {
-            let Some(record) = state.get(s) else { continue };
             if dropped {
                 self.m.dropped.incr();
             } else {
                 self.m.processed.incr();
+            }
+            // A record read before it expired may be gone by now: counted, not timed.
+            let Some(record) = state.get(s) else { continue };
+            if !dropped {
                 self.m.propagation.record(request.created.saturating_since(record.ingested));
                 self.m.end_to_end.record(request.resolved_at.saturating_since(record.created));
                 self.m.interval_propagation.record(request.created.saturating_since(record.ingested).as_millis_f64());
             }
         }
-        let entry = &mut self.consumers[consumer].done[shard as usize];
-        *entry = (*entry).max(end.min(state.next_seq()));
+        let entry = &mut self.consumers[consumer];
+        let s = shard as usize;
+        entry.done[s] = entry.done[s].max(end.min(state.next_seq()));
+        entry.in_flight[s] = entry.in_flight[s].saturating_sub(u64::from(request.size));
     }
 }
