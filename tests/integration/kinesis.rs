@@ -411,3 +411,39 @@ fn on_demand_mode_doubles_its_shards_when_traffic_exceeds_half_its_capacity() {
     let after: Vec<f64> = accepted.iter().filter(|&&(t, _)| t > 92.0).map(|&(_, v)| v).collect();
     assert!(after.iter().all(|&v| (5600.0..=6400.0).contains(&v)), "all admitted: {after:?}");
 }
+
+/// Every metric and series a stream and its consumers emit is in `stratus describe kinesis` /
+/// `kinesis_consumer` (the convention of `documented.rs`: `.quantity` written out, or a
+/// `.family.*` entry for per-shard names).
+#[test]
+fn every_kinesis_metric_is_described() {
+    use stratus::services::registry::kind_doc;
+    let toml = scenario(
+        "5s",
+        "shards = 2",
+        "\n[[component]]\nname = \"reader\"\nkind = \"kinesis_consumer\"\nstream = \"stream\"\ntarget = \"db\"\n\n[[component]]\nname = \"db\"\nkind = \"station\"\nservice = \"1ms\"\n",
+        "arrival = { process = \"poisson\", rate = 100 }\nsize = \"100B\"\nkeys = { popularity = \"uniform\", n = 1000 }",
+    );
+    let results = run("kinesis-documented.toml", &toml);
+    let point = &results.points[0];
+    let mut missing = Vec::new();
+    for name in point.metrics.iter().map(|m| m.name.clone()).chain(point.series.names.iter().cloned()) {
+        let (owner, suffix) = name.split_once('.').unwrap();
+        let kind = match owner {
+            "stream" => "kinesis",
+            "reader" => "kinesis_consumer",
+            _ => continue,
+        };
+        let text = kind_doc(kind).unwrap().metrics.join("\n");
+        let written = text.match_indices(&format!(".{suffix}")).any(|(at, _)| {
+            text[at + suffix.len() + 1..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        });
+        let family = suffix.split_once('.').is_some_and(|(head, _)| text.contains(&format!(".{head}.*")));
+        if !(written || family) {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "emitted but not described: {missing:?}");
+    assert!(value(&results, "reader.records") > 0.0, "the per-record target calls complete");
+    assert_eq!(value(&results, "reader.call_errors"), 0.0);
+}

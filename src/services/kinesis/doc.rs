@@ -174,8 +174,8 @@ pub const KINESIS_DOC: KindDoc = KindDoc {
         "<name>.get_calls, .get_throttled, .get_empty, .pushes, .efo_refused, .records_read (requests)",
         "<name>.records_processed, .records_dropped, .records_lost, .records_pending, .records_expired (requests): per consumer records_put = processed + dropped + lost + pending (summed over consumers)",
         "<name>.reshards (events), .open_shards, .hot_shard_share (fraction of records in the busiest shard)",
-        "<name>.shard.<i>.records, .shard.<i>.throttled (requests), for the first series_shards shards",
-        "series: <name>.incoming_records_per_s, .throttled_per_s, .max_shard_records_per_s, .open_shards, .stored_records, .propagation_ms, .shard.<i>.records_per_s, .shard.<i>.bytes_per_s",
+        "<name>.shard.* (requests): for each of the first series_shards shards i, .shard.<i>.records and .shard.<i>.throttled; series .shard.<i>.records_per_s and .shard.<i>.bytes_per_s",
+        "series: <name>.incoming_records_per_s, .throttled_per_s, .max_shard_records_per_s (the hottest shard), .open_shards, .stored_records, .propagation_ms",
     ],
 };
 
@@ -307,6 +307,7 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
         "<name>.iterator_age_max (s): the most any shard's loop was behind (age of its oldest unfinished record)",
         "<name>.blocked_shards (requests): shards blocked by a failing batch at the end",
         "<name>.call_retries, .call_errors (requests): of the calls to target / function",
-        "series: <name>.iterator_age_ms (worst shard), .records_per_s, .blocked_shards, .shard.<i>.iterator_age_ms",
+        "series: <name>.iterator_age_ms (worst shard), .records_per_s, .blocked_shards",
+        "<name>.shard.* (series): .shard.<i>.iterator_age_ms for each of the first series_shards shards i",
     ],
 };

@@ -272,7 +272,11 @@ impl Kinesis {
             if first {
                 self.m.put_throttled_first.incr();
             }
-            ctx.reply(request, Status::Throttled);
+            // A PutRecords call answers all its records at once, after its latency; a throttled
+            // PutRecord is answered at once.
+            let wait = if self.plan.put_batch > 1 { latency } else { SimDuration::ZERO };
+            let reply = Reply::new(request, Status::Throttled, ctx.me());
+            ctx.send_after(wait, request.client, Message::Reply(reply));
             return;
         }
         let poison = !self.plan.poison_keys.is_empty() && self.plan.poison_keys.binary_search(&request.key).is_ok();
@@ -293,11 +297,8 @@ impl Kinesis {
 
     pub(super) fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx<'_>) {
         match timer.kind_as::<StreamTimer>() {
-            Some(StreamTimer::BatchDue) => {
-                if timer.data == self.batch_generation {
-                    self.flush(ctx);
-                }
-            }
+            Some(StreamTimer::BatchDue) if timer.data == self.batch_generation => self.flush(ctx),
+            Some(StreamTimer::BatchDue) => {} // A call already sent by size.
             Some(StreamTimer::Push) => self.push(timer.slot, ctx),
             Some(StreamTimer::Reshard) => self.on_reshard(ctx),
             Some(StreamTimer::Scale) => self.on_scale(ctx),
