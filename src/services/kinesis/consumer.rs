@@ -202,6 +202,7 @@ impl KinesisConsumer {
             self.listing = false;
             if reply.status != Status::Ok {
                 self.m.errors.incr();
+                ctx.timer(self.plan.poll_interval, Timer::new(ConsumerTimer::List, 0, 0));
                 return;
             }
             self.retention = SimDuration::from_millis(reply.tag);

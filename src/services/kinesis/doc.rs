@@ -19,7 +19,7 @@ pub const KINESIS_DOC: KindDoc = KindDoc {
               whose records fail alone. Consumers (kind = kinesis_consumer) read by GetRecords \
               (5 calls/s and 2 MiB/s per shard shared by all) or enhanced fan-out (pushed, \
               2 MiB/s per consumer per shard, at most 20). Records expire after `retention`; \
-              those a consumer had not finished are counted lost. `[[component.reshard]]` \
+              those a consumer had not read are counted lost. `[[component.reshard]]` \
               tables schedule UpdateShardCount; `capacity_mode = \"on_demand\"` scales itself. \
               `poison_keys` mark records that fail every processing attempt.",
     params: &[
@@ -97,7 +97,7 @@ pub const KINESIS_DOC: KindDoc = KindDoc {
             name: "retention",
             default: ParamDoc::FROM_CONFIG,
             unit: "duration",
-            meaning: "how long records are kept (24 h .. 365 days); a record a consumer had not finished by then is lost to it",
+            meaning: "how long records are kept (24 h .. 365 days); a record a consumer had not read by then is lost to it (one it read and is still processing is not)",
             source: "KDSDG, data retention",
         },
         ParamDoc {

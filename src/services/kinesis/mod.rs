@@ -32,9 +32,11 @@
 //! # Accounting
 //! Consumers tell the stream of each batch they finish (`Processed`). The stream measures
 //! propagation and end-to-end latency per record from that and keeps, per consumer and shard,
-//! the sequence number below which everything is accounted for. A record that expires before a
-//! consumer finished it is lost to that consumer. So for each consumer:
-//! `records_put = processed + dropped + lost + pending`.
+//! the sequence number below which everything is accounted for, how far it has delivered and
+//! how many delivered records are in flight. A record that expires before it was delivered to
+//! a consumer is lost to that consumer (one delivered and still being processed is not). So
+//! for each consumer: `records_put = processed + dropped + lost + pending` (pending = in
+//! flight + unread).
 //!
 //! # Resharding and capacity modes
 //! `[[component.reshard]] at = "10m", shards = 8` calls UpdateShardCount: after

@@ -33,8 +33,6 @@
 //!   measures propagation and end-to-end latency per record from these, and counts what each
 //!   consumer still has to read. No reply.
 
-use crate::model::Request;
-
 /// Bits of a sequence number (per shard): 2^40 records, 35 years at 1,000 records/s.
 pub const SEQ_BITS: u32 = 40;
 /// Bits of a shard id: 65,536 shards over a stream's life (children of reshards included).
@@ -140,12 +138,6 @@ impl GetTag {
     }
 }
 
-/// True if `request` is a consumer's call (a `Get`), false for a producer's put.
-#[inline]
-pub fn is_consumer_call(request: &Request) -> bool {
-    request.op == crate::model::Op::Get
-}
-
 crate::message_kinds! {
     /// The stream's timers.
     timer enum StreamTimer {
@@ -171,7 +163,7 @@ crate::message_kinds! {
         RetryBatch,
         /// Periodic checkpoint.
         Checkpoint,
-        /// ListShards again.
+        /// ListShards again (after a refused listing).
         List,
         /// A call to the target or function timed out (the Caller's).
         CallTimeout,
