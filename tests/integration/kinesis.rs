@@ -455,3 +455,33 @@ fn every_kinesis_metric_is_described() {
     assert!(value(&results, "reader.records") > 0.0, "the per-record target calls complete");
     assert_eq!(value(&results, "reader.call_errors"), 0.0);
 }
+
+/// A consumer crash (the shared fault mechanism, 10 s to 15 s): what it held is gone; back up,
+/// it restarts every shard from its last checkpoint (every 3 s), so the records it had
+/// processed since are processed again (duplicates, at most 3 s × 200/s = 600 and more than 0:
+/// one batch a second is processed between the last checkpoint and the crash), it is at least
+/// the 5 s of the crash behind, then catches up. Nothing expires (24 h retention), so nothing
+/// is lost, and every record is accounted for: put = processed + dropped + lost + pending.
+#[test]
+fn a_crashed_consumer_resumes_from_its_checkpoint_and_loses_nothing() {
+    let toml = scenario(
+        "30s",
+        "shards = 2",
+        "\n[[component]]\nname = \"reader\"\nkind = \"kinesis_consumer\"\nstream = \"stream\"\ncheckpoint_interval = \"3s\"\nprocess = \"1ms\"\n\n[[fault]]\naction = \"crash\"\ntarget = \"reader\"\nat = \"10s\"\nduration = \"5s\"\n",
+        "arrival = { process = \"poisson\", rate = 200 }\nsize = \"100B\"\nkeys = { popularity = \"uniform\", n = 1000 }",
+    );
+    let results = run("kinesis-crash.toml", &toml);
+    assert_eq!(value(&results, "reader.crashes"), 1.0);
+    let duplicates = value(&results, "reader.duplicates");
+    println!("crash: {duplicates} records processed twice");
+    assert!(duplicates > 0.0 && duplicates <= 600.0, "duplicates {duplicates}");
+    let age = value(&results, "reader.iterator_age_max");
+    assert!((5.0..9.0).contains(&age), "behind by the crash and the checkpoint: {age} s");
+    let put = value(&results, "stream.records_put");
+    let processed = value(&results, "stream.records_processed");
+    let pending = value(&results, "stream.records_pending");
+    assert_eq!(value(&results, "stream.records_lost"), 0.0);
+    assert_eq!(put, processed + value(&results, "stream.records_dropped") + pending);
+    assert!(pending < 2.0 * 200.0, "caught up: {pending} pending");
+    assert_eq!(value(&results, "reader.records"), processed + duplicates, "the consumer's work = first times + again");
+}

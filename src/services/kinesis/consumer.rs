@@ -17,7 +17,10 @@
 //! it succeeds, its records expire (the stream's retention, told by ListShards), or
 //! `maximum_retry_attempts` / `maximum_record_age` drop it (counted as sent to the on-failure
 //! destination). A throttled invocation is retried the same way without counting as an
-//! attempt. A throttled GetRecords is retried by the SDK after the backoff (exponent 1, then 2),
+//! attempt. A crash fault on the consumer (its one instance, `main`) loses what it held;
+//! back up, it lists the shards again and resumes each from its last checkpoint, so the records
+//! processed since are processed again (counted as duplicates).
+//! A throttled GetRecords is retried by the SDK after the backoff (exponent 1, then 2),
 //! and after [`SDK_ATTEMPTS`] throttled attempts the KCL makes its next call after the poll
 //! interval.
 
@@ -26,10 +29,13 @@ use std::collections::VecDeque;
 use rand::RngExt;
 
 use super::config::ConsumerPlan;
-use super::protocol::{Call, ConsumerTimer, GetTag, PROCESSED_DROPPED, pack_call, unpack_call};
+use super::consumer_metrics::ConsumerMeasures;
+use super::protocol::{Call, ConsumerTimer, GetTag, PROCESSED_DROPPED, RESTART, pack_call, unpack_call};
 use crate::blocks::caller::{CallOutcome, Caller, Host};
+use crate::blocks::health::Health;
 use crate::engine::{SimDuration, SimTime};
-use crate::metrics::{Counter, LatencyHistogram, MetricSet, SeriesNames, Unit};
+use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::fault::FaultAction;
 use crate::model::{Backlog, Component, ComponentId, Ctx, Message, Op, Reply, Request, Status, Timer};
 
 /// Attempts of one GetRecords call by the AWS SDK under the KCL: 3, the standard retry mode's
@@ -41,6 +47,7 @@ pub const SDK_ATTEMPTS: u16 = 3;
 pub struct BatchRef {
     shard: u32,
     first: u64,
+    epoch: u32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -53,7 +60,7 @@ enum BatchState {
 }
 
 #[derive(Copy, Clone, Debug)]
-struct Batch {
+pub(super) struct Batch {
     first: u64,
     count: u32,
     bytes: u32,
@@ -74,11 +81,11 @@ enum Poll {
     InFlight,
 }
 
-struct ShardLoop {
+pub(super) struct ShardLoop {
     next: u64,
-    batches: VecDeque<Batch>,
+    pub(super) batches: VecDeque<Batch>,
     running: u32,
-    blocked: bool,
+    pub(super) blocked: bool,
     poll: Poll,
     last_call: Option<SimTime>,
     throttles: u16,
@@ -87,6 +94,9 @@ struct ShardLoop {
     age_ms: u64,
     acked: u64,
     checkpoint: u64,
+    /// The furthest position ever reported processed (records below it processed again
+    /// after a restart are duplicates).
+    high: u64,
 }
 
 impl ShardLoop {
@@ -104,6 +114,7 @@ impl ShardLoop {
             age_ms: 0,
             acked: 0,
             checkpoint: 0,
+            high: 0,
         }
     }
 
@@ -113,7 +124,7 @@ impl ShardLoop {
 
     /// Milliseconds the loop is behind: the age of its oldest unfinished batch, or the
     /// iterator age the stream gave with the last batch.
-    fn iterator_age_ms(&self, now: SimTime) -> f64 {
+    pub(super) fn iterator_age_ms(&self, now: SimTime) -> f64 {
         match self.batches.front() {
             Some(batch) => now.saturating_since(batch.ingested).as_millis_f64(),
             None => self.age_ms as f64,
@@ -121,36 +132,23 @@ impl ShardLoop {
     }
 }
 
-#[derive(Default)]
-struct ConsumerMeasures {
-    records: Counter,
-    batches: Counter,
-    get_calls: Counter,
-    get_throttled: Counter,
-    get_empty: Counter,
-    pushes: Counter,
-    batch_failures: Counter,
-    batch_retries: Counter,
-    on_failure: Counter,
-    expired: Counter,
-    checkpoints: Counter,
-    errors: Counter,
-    batch_latency: LatencyHistogram,
-    max_age_ms: f64,
-    measure_start: SimTime,
-}
-
 /// A running consumer.
 pub struct KinesisConsumer {
-    name: String,
-    plan: ConsumerPlan,
+    pub(super) name: String,
+    pub(super) plan: ConsumerPlan,
     stream: ComponentId,
-    caller: Option<Caller<BatchRef>>,
+    pub(super) caller: Option<Caller<BatchRef>>,
     target_is_function: bool,
-    loops: Vec<ShardLoop>,
+    pub(super) loops: Vec<ShardLoop>,
     retention: SimDuration,
     listing: bool,
-    m: ConsumerMeasures,
+    /// Crash faults on the consumer (its one instance, `main`).
+    health: Health,
+    /// Bumped at each crash: timers, calls and replies of an earlier life are ignored.
+    epoch: u32,
+    /// Restarted after a crash: the next ListShards reply rewinds every loop to its checkpoint.
+    restarting: bool,
+    pub(super) m: ConsumerMeasures,
 }
 
 impl KinesisConsumer {
@@ -168,6 +166,9 @@ impl KinesisConsumer {
             loops: Vec::new(),
             retention: SimDuration::MAX,
             listing: false,
+            health: Health::default(),
+            epoch: 0,
+            restarting: false,
             m: ConsumerMeasures::default(),
         }
     }
@@ -181,12 +182,42 @@ impl KinesisConsumer {
             created: now,
             arrived: now,
             client: ctx.me(),
-            token: u64::from(shard),
+            token: u64::from(shard) | (u64::from(self.epoch) << 32),
             attempt: 1,
             resolved_at: now,
             ..Request::NONE
         };
         ctx.send(self.stream, Message::Request(request));
+    }
+
+    /// Sets a timer of this life (ignored after a crash).
+    fn timer(&self, delay: SimDuration, kind: ConsumerTimer, slot: u32, data: u64, ctx: &mut Ctx<'_>) {
+        ctx.timer(delay, Timer::new(kind, slot, data).tagged(self.epoch));
+    }
+
+    /// The consumer crashed: whatever it held is gone (its batches, its calls' results, its
+    /// subscriptions); the stream keeps its records.
+    fn crash(&mut self) {
+        self.m.crashes.incr();
+        self.epoch = self.epoch.wrapping_add(1);
+        for state in &mut self.loops {
+            // Progress since the last checkpoint was never recorded.
+            state.acked = state.checkpoint;
+            state.batches.clear();
+            state.running = 0;
+            state.blocked = false;
+            state.poll = Poll::Idle;
+            state.subscribed = false;
+        }
+    }
+
+    /// The consumer is back: it lists the shards again, telling the stream it restarts (so
+    /// what it had been sent is no longer in flight), and resumes every shard from its last
+    /// checkpoint, processing again what it had processed since (duplicates).
+    fn recover(&mut self, ctx: &mut Ctx<'_>) {
+        self.restarting = true;
+        self.listing = true;
+        self.call_stream(Call::ListShards, 0, RESTART, 0, ctx);
     }
 
     fn list(&mut self, ctx: &mut Ctx<'_>) {
@@ -197,15 +228,31 @@ impl KinesisConsumer {
     }
 
     fn on_stream_reply(&mut self, reply: Reply, ctx: &mut Ctx<'_>) {
+        if self.health.is_crashed() || (reply.request.token >> 32) as u32 != self.epoch {
+            return; // Sent to a crashed consumer, or answering a call of its earlier life.
+        }
         let Some((call, shard, first)) = unpack_call(reply.request.key) else { return };
         if call == Call::ListShards {
             self.listing = false;
             if reply.status != Status::Ok {
                 self.m.errors.incr();
-                ctx.timer(self.plan.poll_interval, Timer::new(ConsumerTimer::List, 0, 0));
+                self.timer(self.plan.poll_interval, ConsumerTimer::List, 0, 0, ctx);
                 return;
             }
             self.retention = SimDuration::from_millis(reply.tag);
+            if self.restarting {
+                self.restarting = false;
+                for shard in 0..self.loops.len() as u32 {
+                    let state = &mut self.loops[shard as usize];
+                    state.next = state.checkpoint;
+                    state.acked = state.checkpoint;
+                    state.finished = false;
+                    state.last_call = None;
+                    state.poll = Poll::Scheduled;
+                    let offset = ctx.rng.random_range(0..=self.plan.poll_interval.as_nanos());
+                    self.timer(SimDuration::from_nanos(offset), ConsumerTimer::Poll, shard, 0, ctx);
+                }
+            }
             while self.loops.len() < reply.count as usize {
                 self.loops.push(ShardLoop::new());
                 let shard = (self.loops.len() - 1) as u32;
@@ -213,7 +260,7 @@ impl KinesisConsumer {
                 // poll interval), so several consumers do not poll in step.
                 let offset = ctx.rng.random_range(0..=self.plan.poll_interval.as_nanos());
                 self.loops[shard as usize].poll = Poll::Scheduled;
-                ctx.timer(SimDuration::from_nanos(offset), Timer::new(ConsumerTimer::Poll, shard, 0));
+                self.timer(SimDuration::from_nanos(offset), ConsumerTimer::Poll, shard, 0, ctx);
             }
             return;
         }
@@ -235,7 +282,7 @@ impl KinesisConsumer {
                 let wait =
                     if attempt == 0 { self.plan.poll_interval } else { self.plan.backoff.backoff(attempt, ctx.rng) };
                 state.poll = Poll::Scheduled;
-                ctx.timer(wait, Timer::new(ConsumerTimer::Poll, shard, 0));
+                ctx.timer(wait, Timer::new(ConsumerTimer::Poll, shard, 0).tagged(self.epoch));
                 return;
             }
             _ => {
@@ -275,7 +322,7 @@ impl KinesisConsumer {
         if tag.wait_parent {
             state.subscribed = false;
             state.poll = Poll::Scheduled;
-            ctx.timer(self.plan.poll_interval, Timer::new(ConsumerTimer::Poll, shard, 0));
+            ctx.timer(self.plan.poll_interval, Timer::new(ConsumerTimer::Poll, shard, 0).tagged(self.epoch));
         }
         if tag.closed {
             state.finished = true;
@@ -306,7 +353,7 @@ impl KinesisConsumer {
         let now = ctx.now();
         let due = state.last_call.map_or(now, |last| (last + self.plan.poll_interval).max(now));
         state.poll = Poll::Scheduled;
-        ctx.timer(due - now, Timer::new(ConsumerTimer::Poll, shard, 0));
+        ctx.timer(due - now, Timer::new(ConsumerTimer::Poll, shard, 0).tagged(self.epoch));
     }
 
     fn on_poll(&mut self, shard: u32, ctx: &mut Ctx<'_>) {
@@ -344,7 +391,7 @@ impl KinesisConsumer {
         let batch = &mut state.batches[index];
         batch.state = BatchState::Running;
         batch.next_record = 0;
-        let user = BatchRef { shard, first: batch.first };
+        let user = BatchRef { shard, first: batch.first, epoch: self.epoch };
         if self.target_is_function {
             let (count, bytes) = (batch.count, batch.bytes);
             if let Some(caller) = self.caller.as_mut() {
@@ -359,7 +406,10 @@ impl KinesisConsumer {
             }
         }
         let first = batch.first;
-        ctx.timer(SimDuration::from_secs_f64(total), Timer::new(ConsumerTimer::Processed, shard, first));
+        ctx.timer(
+            SimDuration::from_secs_f64(total),
+            Timer::new(ConsumerTimer::Processed, shard, first).tagged(self.epoch),
+        );
     }
 
     /// Processing time of a batch (workers) is over.
@@ -384,7 +434,8 @@ impl KinesisConsumer {
         let seq = batch.first + u64::from(batch.next_record);
         let size = batch.bytes / batch.count.max(1);
         if let Some(caller) = self.caller.as_mut() {
-            caller.call(Op::Write, seq, size, Host::ByRequest, BatchRef { shard, first: batch.first }, ctx);
+            let user = BatchRef { shard, first: batch.first, epoch: self.epoch };
+            caller.call(Op::Write, seq, size, Host::ByRequest, user, ctx);
         }
     }
 
@@ -393,6 +444,9 @@ impl KinesisConsumer {
             CallOutcome::Succeeded { user, .. } => (user, true, false),
             CallOutcome::Failed { user, status, .. } => (user, false, status == Status::Throttled),
         };
+        if user.epoch != self.epoch || self.health.is_crashed() {
+            return; // A call of an earlier life.
+        }
         let Some(index) = self.loops.get(user.shard as usize).and_then(|s| s.find(user.first)) else { return };
         let batch = &mut self.loops[user.shard as usize].batches[index];
         if batch.state != BatchState::Running {
@@ -426,6 +480,7 @@ impl KinesisConsumer {
         batch.state = BatchState::Done;
         batch.done_at = now;
         self.m.records.add(u64::from(batch.count));
+        self.m.duplicates.add(state.high.min(batch.first + u64::from(batch.count)).saturating_sub(batch.first));
         self.m.batches.incr();
         self.m.batch_latency.record(now.saturating_since(batch.received));
         self.settle(shard, ctx);
@@ -459,7 +514,7 @@ impl KinesisConsumer {
             let attempt = batch.attempts.clamp(1, u32::from(u16::MAX)) as u16;
             let wait = self.plan.backoff.backoff(attempt, ctx.rng);
             let first = batch.first;
-            ctx.timer(wait, Timer::new(ConsumerTimer::RetryBatch, shard, first));
+            ctx.timer(wait, Timer::new(ConsumerTimer::RetryBatch, shard, first).tagged(self.epoch));
             return;
         }
         self.settle(shard, ctx);
@@ -496,6 +551,7 @@ impl KinesisConsumer {
             let batch = state.batches.pop_front().expect("front exists");
             acks[n] = (batch.first, batch.count, batch.received, batch.done_at, batch.state == BatchState::Dropped);
             state.acked = batch.first + u64::from(batch.count);
+            state.high = state.high.max(state.acked);
             n += 1;
         }
         state.blocked = state.batches.iter().any(|b| b.state == BatchState::Failed);
@@ -531,7 +587,8 @@ impl KinesisConsumer {
     }
 
     fn on_checkpoint(&mut self, ctx: &mut Ctx<'_>) {
-        for state in &mut self.loops {
+        let loops = if self.health.is_crashed() { &mut [][..] } else { &mut self.loops[..] };
+        for state in loops {
             if state.acked > state.checkpoint {
                 state.checkpoint = state.acked;
                 self.m.checkpoints.incr();
@@ -542,7 +599,7 @@ impl KinesisConsumer {
         }
     }
 
-    fn max_age_now(&self, now: SimTime) -> f64 {
+    pub(super) fn max_age_now(&self, now: SimTime) -> f64 {
         self.loops
             .iter()
             .filter(|s| !s.finished || !s.batches.is_empty())
@@ -571,6 +628,9 @@ impl Component for KinesisConsumer {
                 }
             }
             Message::Timer(timer) => match timer.kind_as::<ConsumerTimer>() {
+                Some(
+                    ConsumerTimer::Poll | ConsumerTimer::Processed | ConsumerTimer::RetryBatch | ConsumerTimer::List,
+                ) if timer.tag != self.epoch || self.health.is_crashed() => {} // Of an earlier life.
                 Some(ConsumerTimer::Poll) => self.on_poll(timer.slot, ctx),
                 Some(ConsumerTimer::Processed) => self.on_processed(timer.slot, timer.data, ctx),
                 Some(ConsumerTimer::RetryBatch) => self.on_retry_batch(timer.slot, timer.data, ctx),
@@ -591,90 +651,34 @@ impl Component for KinesisConsumer {
             Message::Request(request) => {
                 ctx.reply(request, Status::Invalid);
             }
-            Message::Internal(_) | Message::Fault(_) => {}
+            Message::Fault(signal) => {
+                if let FaultAction::Crash { instance: 0 } = signal.action {
+                    let was = self.health.is_crashed();
+                    match (was, self.health.crash(signal.active)) {
+                        (false, true) => self.crash(),
+                        (true, false) => self.recover(ctx),
+                        _ => {}
+                    }
+                }
+            }
+            Message::Internal(_) => {}
         }
     }
 
     fn begin_measurement(&mut self, now: SimTime) {
-        let m = &mut self.m;
-        for counter in [
-            &mut m.records,
-            &mut m.batches,
-            &mut m.get_calls,
-            &mut m.get_throttled,
-            &mut m.get_empty,
-            &mut m.pushes,
-            &mut m.batch_failures,
-            &mut m.batch_retries,
-            &mut m.on_failure,
-            &mut m.expired,
-            &mut m.checkpoints,
-            &mut m.errors,
-        ] {
-            counter.reset();
-        }
-        m.batch_latency.reset();
-        m.max_age_ms = 0.0;
-        m.measure_start = now;
-        if let Some(caller) = self.caller.as_mut() {
-            caller.retries.reset();
-            caller.failures.reset();
-        }
+        self.begin_measuring(now);
     }
 
     fn series_names(&self, names: &mut SeriesNames) {
-        let name = &self.name;
-        for quantity in ["iterator_age_ms", "records_per_s", "blocked_shards"] {
-            names.names.push(format!("{name}.{quantity}"));
-        }
-        for shard in 0..self.plan.series_shards {
-            names.names.push(format!("{name}.shard.{shard}.iterator_age_ms"));
-        }
+        self.declare_series(names);
     }
 
     fn sample(&mut self, now: SimTime, interval: SimDuration, out: &mut Vec<f64>) {
-        let secs = interval.as_secs_f64().max(f64::MIN_POSITIVE);
-        let age = self.max_age_now(now);
-        self.m.max_age_ms = self.m.max_age_ms.max(age);
-        out.push(age);
-        out.push(self.m.records.take_interval() as f64 / secs);
-        out.push(self.loops.iter().filter(|s| s.blocked).count() as f64);
-        for shard in 0..self.plan.series_shards as usize {
-            out.push(self.loops.get(shard).map_or(f64::NAN, |s| s.iterator_age_ms(now)));
-        }
+        self.sample_series(now, interval, out);
     }
 
     fn finish(&mut self, now: SimTime, out: &mut MetricSet) {
-        let name = &self.name;
-        let m = &mut self.m;
-        m.max_age_ms = m.max_age_ms.max(self.loops.iter().map(|s| s.iterator_age_ms(now)).fold(0.0, f64::max));
-        let measured = (now - m.measure_start).as_secs_f64();
-        let rate = if measured > 0.0 { m.records.total() as f64 / measured } else { 0.0 };
-        out.latency(format!("{name}.batch_latency"), &mut m.batch_latency);
-        out.scalar(format!("{name}.throughput"), Unit::PerSecond, rate);
-        for (quantity, counter) in [
-            ("records", &m.records),
-            ("batches", &m.batches),
-            ("get_calls", &m.get_calls),
-            ("get_throttled", &m.get_throttled),
-            ("get_empty", &m.get_empty),
-            ("pushes", &m.pushes),
-            ("batch_failures", &m.batch_failures),
-            ("batch_retries", &m.batch_retries),
-            ("on_failure_records", &m.on_failure),
-            ("expired_records", &m.expired),
-            ("checkpoints", &m.checkpoints),
-            ("errors", &m.errors),
-        ] {
-            out.scalar(format!("{name}.{quantity}"), Unit::Requests, counter.total() as f64);
-        }
-        out.scalar(format!("{name}.iterator_age_max"), Unit::Seconds, m.max_age_ms / 1000.0);
-        let blocked = self.loops.iter().filter(|s| s.blocked).count();
-        out.scalar(format!("{name}.blocked_shards"), Unit::Requests, blocked as f64);
-        if let Some(caller) = &self.caller {
-            out.scalar(format!("{name}.call_retries"), Unit::Requests, caller.retries.total() as f64);
-            out.scalar(format!("{name}.call_errors"), Unit::Requests, caller.failures.total() as f64);
-        }
+        self.report(now, out);
     }
 
     fn backlog(&self, _now: SimTime) -> Backlog {

@@ -191,7 +191,9 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
               checkpoint. A failed batch (a poisoned record, a function error, a failed target \
               call) blocks its shard and is retried after the backoff until it succeeds, its \
               records expire, or maximum_retry_attempts / maximum_record_age drop it (the \
-              on-failure destination). Children of a reshard are read after their parents.",
+              on-failure destination). Children of a reshard are read after their parents. A \
+              crash fault (instance `main`) loses what the consumer held; it restarts from its \
+              checkpoints (records processed since are processed again).",
     params: &[
         ParamDoc {
             name: "stream",
@@ -304,6 +306,7 @@ pub const KINESIS_CONSUMER_DOC: KindDoc = KindDoc {
         "<name>.throughput (per_s): records processed per second",
         "<name>.records, .batches, .get_calls, .get_throttled, .get_empty, .pushes (requests)",
         "<name>.batch_failures, .batch_retries, .on_failure_records, .expired_records, .checkpoints, .errors (requests)",
+        "<name>.crashes (requests): crash faults (fault instance `main`); after one the consumer resumes every shard from its last checkpoint; .duplicates (requests): records processed again after a restart",
         "<name>.iterator_age_max (s): the most any shard's loop was behind (age of its oldest unfinished record)",
         "<name>.blocked_shards (requests): shards blocked by a failing batch at the end",
         "<name>.call_retries, .call_errors (requests): of the calls to target / function",

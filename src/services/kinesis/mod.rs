@@ -53,6 +53,7 @@
 
 mod config;
 mod consumer;
+mod consumer_metrics;
 mod doc;
 pub mod hash;
 mod metrics;

@@ -14,9 +14,11 @@
 //! # Consumers → stream (`Op::Get`)
 //! `key` = call kind in bits 56..64 ([`Call`]), shard id in bits 40..56, sequence number in bits
 //! 0..40 ([`pack_call`]); `size` = the most records wanted (GetRecords) or the records covered
-//! (Processed). `token` is the consumer's own and comes back unchanged.
+//! (Processed). `token` is the consumer's own and comes back unchanged (shard in the low 32
+//! bits, the consumer's life — bumped at each crash — in the high 32).
 //! - `ListShards`: reply count = shard ids that exist (ids `0..count`; children of a reshard get
-//!   new ids), tag = the retention period in milliseconds.
+//!   new ids), tag = the retention period in milliseconds. Sequence number [`RESTART`]: the
+//!   consumer restarted after a crash and will read again from its checkpoints.
 //! - `GetRecords` at (shard, sequence number): reply `throttled` (over the shard's 5 calls/s or
 //!   2 MiB/s), or `ok` with count = records returned, `reply.request.key` = position of the
 //!   first record returned (the requested one, or the trim horizon if it expired),
@@ -45,6 +47,10 @@ pub const MAX_SHARD_IDS: u32 = 1 << SHARD_BITS;
 /// The `token` bit of a `Processed` call saying the records were dropped, not processed (an
 /// on-failure destination after the retry limits).
 pub const PROCESSED_DROPPED: u64 = 1 << 63;
+
+/// The sequence-number field of a `ListShards` call from a consumer that restarted after a
+/// crash: the stream forgets what it had sent it and not heard back about.
+pub const RESTART: u64 = 1;
 
 /// What a consumer's `Op::Get` asks for (bits 56..64 of its key).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

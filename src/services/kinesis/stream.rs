@@ -30,6 +30,19 @@ pub(super) struct ConsumerEntry {
     pub(super) lost: u64,
 }
 
+impl ConsumerEntry {
+    /// `slice` of shard `s` was sent to the consumer: the records beyond what it had been
+    /// sent are now in flight (records sent again after a restart are not counted twice).
+    fn deliver(&mut self, s: usize, slice: Slice) {
+        let end = slice.first + u64::from(slice.count);
+        let before = self.delivered[s];
+        if end > before {
+            self.in_flight[s] += end - before.max(slice.first);
+            self.delivered[s] = end;
+        }
+    }
+}
+
 /// An enhanced fan-out subscription of one consumer to one shard.
 pub(super) struct Subscription {
     consumer: usize,
@@ -363,6 +376,9 @@ impl Kinesis {
         };
         let consumer = self.consumer_index(request.client);
         if call == Call::ListShards {
+            if seq == super::protocol::RESTART {
+                self.restart(consumer);
+            }
             let retention_ms = self.plan.retention.as_nanos() / 1_000_000;
             ctx.reply_items(ctx.network().az_of(ctx.me()), request, Status::Ok, self.shards.len() as u32, retention_ms);
             return;
@@ -378,6 +394,30 @@ impl Kinesis {
             Call::Subscribe => self.subscribe(consumer, request, shard, seq, ctx),
             Call::Processed => self.processed(consumer, request, shard, seq),
             Call::ListShards => {}
+        }
+    }
+
+    /// `consumer` restarted: what it had been sent and not reported is no longer in flight (it
+    /// reads again from its checkpoints); delivered records that expired meanwhile can no
+    /// longer be processed, so they are lost to it. Its subscriptions end.
+    fn restart(&mut self, consumer: usize) {
+        let entry = &mut self.consumers[consumer];
+        for (s, shard) in self.shards.iter().enumerate() {
+            let done = entry.done[s];
+            if shard.base > done {
+                // [done, base): expired; the part beyond what was delivered is counted already.
+                let expired = entry.delivered[s].min(shard.base).saturating_sub(done);
+                entry.lost += expired;
+                self.m.lost.add(expired);
+                entry.done[s] = shard.base;
+            }
+            entry.delivered[s] = entry.done[s];
+            entry.in_flight[s] = 0;
+        }
+        for sub in &mut self.subs {
+            if sub.consumer == consumer {
+                sub.active = false;
+            }
         }
     }
 
@@ -445,9 +485,7 @@ impl Kinesis {
             return;
         }
         state.read_bytes.try_take(now, slice.bytes as f64);
-        let entry = &mut self.consumers[consumer];
-        entry.delivered[shard as usize] = entry.delivered[shard as usize].max(slice.first + u64::from(slice.count));
-        entry.in_flight[shard as usize] += u64::from(slice.count);
+        self.consumers[consumer].deliver(shard as usize, slice);
         let state = &self.shards[shard as usize];
         let closed = !state.open && slice.first + u64::from(slice.count) >= state.next_seq();
         if slice.count == 0 {
@@ -543,9 +581,7 @@ impl Kinesis {
         if slice.count > 0 || closed {
             subscription.bucket.try_take(now, slice.bytes as f64);
             subscription.next = slice.first + u64::from(slice.count);
-            let entry = &mut self.consumers[subscription.consumer];
-            entry.delivered[shard as usize] = entry.delivered[shard as usize].max(subscription.next);
-            entry.in_flight[shard as usize] += u64::from(slice.count);
+            self.consumers[subscription.consumer].deliver(shard as usize, slice);
             if closed {
                 subscription.active = false;
             }
@@ -580,7 +616,9 @@ impl Kinesis {
         let end = seq + u64::from(request.size);
         let done = self.consumers[consumer].done[shard as usize];
         let state = &self.shards[shard as usize];
-        for s in seq.max(done)..end.min(state.next_seq()) {
+        let range = seq.max(done)..end.min(state.next_seq());
+        let accounted = range.end.saturating_sub(range.start);
+        for s in range {
             if dropped {
                 self.m.dropped.incr();
             } else {
@@ -597,6 +635,6 @@ impl Kinesis {
         let entry = &mut self.consumers[consumer];
         let s = shard as usize;
         entry.done[s] = entry.done[s].max(end.min(state.next_seq()));
-        entry.in_flight[s] = entry.in_flight[s].saturating_sub(u64::from(request.size));
+        entry.in_flight[s] = entry.in_flight[s].saturating_sub(accounted);
     }
 }
