@@ -4,6 +4,7 @@
 
 pub mod aurora;
 pub mod lambda;
+pub mod kinesis;
 pub mod rds;
 pub mod registry;
 pub mod sns;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::lambda::{LAMBDA_DOC, LambdaConfig};
+use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use super::sns::{SNS_DOC, SnsConfig};
 use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};
@@ -82,6 +83,8 @@ component_kinds! {
     Sns(SnsConfig) = "sns",
     Sqs(SqsConfig) = "sqs",
     SqsConsumer(ConsumerConfig) = "sqs_consumer",
+    Kinesis(KinesisConfig) = "kinesis",
+    KinesisConsumer(KinesisConsumerConfig) = "kinesis_consumer",
 }
 
 /// Every documented kind and table, for `stratus describe`.
@@ -93,6 +96,8 @@ pub const KIND_DOCS: &[KindDoc] = &[
     SNS_DOC,
     SQS_DOC,
     SQS_CONSUMER_DOC,
+    KINESIS_DOC,
+    KINESIS_CONSUMER_DOC,
     WORKLOAD_DOC,
     CLIENT_DOC,
     TOPOLOGY_DOC,
@@ -192,6 +197,8 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "sns" => defaults::<SnsConfig>("subscribers = [\"x\"]", &["subscribers"]),
         "sqs" => defaults::<SqsConfig>("", &[]),
         "sqs_consumer" => defaults::<ConsumerConfig>("queue = \"q\"", &["queue"]),
+        "kinesis" => defaults::<KinesisConfig>("", &[]),
+        "kinesis_consumer" => defaults::<KinesisConsumerConfig>("stream = \"x\"", &["stream"]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -9,6 +9,7 @@ mod common;
 mod documented;
 mod faults;
 mod lambda;
+mod kinesis;
 mod layers;
 mod malformed;
 mod rds;
