@@ -3,5 +3,6 @@
 //! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
 
 pub mod aurora;
+pub mod elasticache;
 pub mod rds;
 pub mod registry;

@@ -1,0 +1,2 @@
+//! Amazon ElastiCache (Redis OSS / Valkey and Memcached).
+mod store;
