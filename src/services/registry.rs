@@ -7,6 +7,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
+use super::elasticache::{ELASTICACHE_DOC, ElastiCacheConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
@@ -75,11 +76,12 @@ component_kinds! {
     Station(StationConfig) = "station",
     Rds(RdsConfig) = "rds",
     Aurora(AuroraConfig) = "aurora",
+    ElastiCache(ElastiCacheConfig) = "elasticache",
 }
 
 /// Every documented kind and table, for `stratus describe`.
 pub const KIND_DOCS: &[KindDoc] =
-    &[STATION_DOC, AURORA_DOC, RDS_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
+    &[STATION_DOC, AURORA_DOC, RDS_DOC, ELASTICACHE_DOC, WORKLOAD_DOC, CLIENT_DOC, TOPOLOGY_DOC, FAULT_DOC];
 
 /// Object-safe view of [`KindConfig`].
 trait ErasedKind {
@@ -170,6 +172,7 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "station" => defaults::<StationConfig>("service = \"1s\"", &["service"]),
         "rds" => defaults::<RdsConfig>("", &[]),
         "aurora" => defaults::<AuroraConfig>("", &[]),
+        "elasticache" => defaults::<ElastiCacheConfig>("", &[]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -278,7 +278,10 @@ impl ElastiCacheConfig {
             }
         };
         let backing_name = self.backing.as_deref().ok_or_else(|| {
-            SpecError::new("", "an elasticache component needs `backing`, the database read on a miss (an rds or aurora component)")
+            SpecError::new(
+                "",
+                "an elasticache component needs `backing`, the database read on a miss (an rds or aurora component)",
+            )
         })?;
         let backing = (context.resolve)(backing_name)
             .ok_or_else(|| SpecError::new("backing", format!("no component named `{backing_name}`")))?;
@@ -300,11 +303,17 @@ impl ElastiCacheConfig {
                 if !self.cluster_mode && self.shards > 1 {
                     return Err(SpecError::new(
                         "shards",
-                        format!("{} shards need `cluster_mode = true` (without it a Redis cluster has one shard)", self.shards),
+                        format!(
+                            "{} shards need `cluster_mode = true` (without it a Redis cluster has one shard)",
+                            self.shards
+                        ),
                     ));
                 }
                 if self.shards > MAX_SHARDS {
-                    return Err(SpecError::new("shards", format!("at most {MAX_SHARDS} shards, found {}", self.shards)));
+                    return Err(SpecError::new(
+                        "shards",
+                        format!("at most {MAX_SHARDS} shards, found {}", self.shards),
+                    ));
                 }
                 if self.replicas > MAX_REPLICAS {
                     return Err(SpecError::new(
@@ -314,13 +323,17 @@ impl ElastiCacheConfig {
                 }
             }
             Engine::Memcached => {
-                for (field, given) in
-                    [("replicas", self.replicas > 0), ("persistence", self.persistence), ("cluster_mode", self.cluster_mode)]
-                {
+                for (field, given) in [
+                    ("replicas", self.replicas > 0),
+                    ("persistence", self.persistence),
+                    ("cluster_mode", self.cluster_mode),
+                ] {
                     if given {
                         return Err(SpecError::new(
                             field,
-                            format!("`{field}` does not apply to Memcached (no replication, no persistence; nodes are `shards`)"),
+                            format!(
+                                "`{field}` does not apply to Memcached (no replication, no persistence; nodes are `shards`)"
+                            ),
                         ));
                     }
                 }
@@ -342,8 +355,8 @@ impl ElastiCacheConfig {
         if capacity == 0 {
             return Err(SpecError::new("node_memory", "leaves no memory for items"));
         }
-        let item_overhead = u32::try_from(self.item_overhead.0)
-            .map_err(|_| SpecError::new("item_overhead", "must be below 4 GiB"))?;
+        let item_overhead =
+            u32::try_from(self.item_overhead.0).map_err(|_| SpecError::new("item_overhead", "must be below 4 GiB"))?;
         let policy = Policy::from_name(&self.eviction).ok_or_else(|| {
             SpecError::new(
                 "eviction",

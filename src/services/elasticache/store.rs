@@ -237,7 +237,16 @@ impl Store {
     /// Returns false (and stores nothing) if it cannot fit: `noeviction`, no candidate of a
     /// `volatile-*` policy, or an item larger than the whole memory. An existing item is
     /// replaced (Redis `SET`).
-    pub fn set(&mut self, key: u64, size: u32, as_of: u64, expires: u64, overwritten: u64, now: u64, rng: &mut SimRng) -> bool {
+    pub fn set(
+        &mut self,
+        key: u64,
+        size: u32,
+        as_of: u64,
+        expires: u64,
+        overwritten: u64,
+        now: u64,
+        rng: &mut SimRng,
+    ) -> bool {
         if let Some(&position) = self.index.get(&key) {
             self.remove_at(position);
         }
