@@ -6,6 +6,7 @@ mod budget;
 mod cli;
 mod common;
 mod documented;
+mod elasticache;
 mod faults;
 mod layers;
 mod malformed;

@@ -50,10 +50,13 @@ pub(super) struct PendingOp {
     next_waiter: u32,
 }
 
-/// A key's misses being fetched from the database.
+/// A key's misses being fetched from the database. A flight lasts from the database read to
+/// the answer of the SET that follows it (as when an application's single-flight function
+/// reads and fills), so the misses of one expiry are one episode however their answers
+/// interleave.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Fetch {
-    /// Database reads in flight for the key.
+    /// Flights (database read, then SET) in progress for the key.
     reads: u32,
     /// Misses of this episode: each one's read (no coalescing) or wait (coalescing).
     herd: u32,
@@ -173,8 +176,13 @@ impl ElastiCache {
                     Outcome::Refused => self.m.cache_errors.incr(),
                     _ => {}
                 }
-                let class = if pending.step == Step::Fill { Class::Miss } else { Class::Write };
-                self.finish(slot, Status::Ok, class, ctx);
+                if pending.step == Step::Fill {
+                    // The value was read: the key's flight ends with this fill.
+                    self.end_fetch(pending.request.key, Status::Ok, ctx);
+                    self.finish(slot, Status::Ok, Class::Miss, ctx);
+                } else {
+                    self.finish(slot, Status::Ok, Class::Write, ctx);
+                }
             }
             Step::DbRead { .. } | Step::Waiting | Step::DbWrite => {}
         }
@@ -185,6 +193,8 @@ impl ElastiCache {
         let Some(pending) = self.ops.get(slot) else { return };
         let key = pending.request.key;
         let fetch = self.fetches.entry(key).or_insert(Fetch { reads: 0, herd: 0, expired, waiters: NIL });
+        // The GET that found the expired item may be answered after a later GET's miss.
+        fetch.expired |= expired;
         fetch.herd += 1;
         if self.plan.coalescing && fetch.reads > 0 {
             let next = fetch.waiters;
@@ -226,7 +236,6 @@ impl ElastiCache {
                 if fallback {
                     self.finish(slot, Status::Ok, Class::Miss, ctx);
                 } else {
-                    self.end_fetch(key, Status::Ok, ctx);
                     if let Some(pending) = self.ops.get_mut(slot) {
                         pending.step = Step::Fill;
                     }
@@ -266,8 +275,8 @@ impl ElastiCache {
         }
     }
 
-    /// One database read of `key`'s fetch ended with `status`: its waiters get the value (or
-    /// the failure); when no read is left the episode's herd size is recorded.
+    /// One flight of `key`'s fetch ended with `status`: its waiters get the value (or the
+    /// failure); when no flight is left the episode's herd size is recorded.
     fn end_fetch(&mut self, key: u64, status: Status, ctx: &mut Ctx<'_>) {
         let Some(fetch) = self.fetches.get_mut(&key) else { return };
         fetch.reads = fetch.reads.saturating_sub(1);

@@ -193,7 +193,7 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
         "<name>.read_latency, .hit_latency, .miss_latency, .write_latency (ms): arrival at the client to reply",
         "<name>.stale_reads (requests), .stale_read_fraction (of reads), .staleness (ms): hits on a value older than a known commit, and by how long",
         "<name>.evictions (events), .set_refused (requests: SETs refused when full), .memory_used (fraction of maxmemory, time-average)",
-        "<name>.herd_on_expiry, .herd_on_expiry_max (requests): misses per fetch episode begun by an expired item; .herd, .herd_max over all episodes; .expiry_fetches (events); .coalesced (requests that waited for another's read)",
+        "<name>.herd_on_expiry, .herd_on_expiry_max (requests): misses per fetch episode begun by an expired item; .herd, .herd_max over all episodes; .fetches, .expiry_fetches (events: episodes, all and begun by an expiry); .coalesced (requests that waited for another's read)",
         "<name>.failovers (events), .items_lost (requests: items lost with their shard), .node_timeouts, .db_failures, .failed, .db_retries",
         "<name>.node.*: the first shard's primary's ServerPool (response_time, utilization, ...)",
         "series: <name>.hit_ratio, .db_reads_per_s, .memory_used_mib, .evictions_per_s, .stale_read_fraction",

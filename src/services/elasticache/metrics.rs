@@ -232,6 +232,7 @@ impl ElastiCache {
         out.scalar(format!("{name}.expiry_fetches"), Unit::Events, episodes as f64);
         let (episodes, sum, max) = m.herd_all;
         out.scalar(format!("{name}.herd"), Unit::Requests, ratio(sum, episodes));
+        out.scalar(format!("{name}.fetches"), Unit::Events, episodes as f64);
         out.scalar(format!("{name}.herd_max"), Unit::Requests, if episodes > 0 { max as f64 } else { f64::NAN });
         out.scalar(format!("{name}.failovers"), Unit::Events, m.failovers.total() as f64);
         out.scalar(format!("{name}.items_lost"), Unit::Requests, m.items_lost.total() as f64);

@@ -183,11 +183,6 @@ impl Store {
         self.items.len()
     }
 
-    /// True if it holds no item.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// Bytes of simulator memory the store takes.
     pub fn footprint(&self) -> u64 {
         (self.items.capacity() * std::mem::size_of::<Item>()) as u64
