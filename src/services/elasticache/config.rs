@@ -24,8 +24,9 @@ pub const MAX_SHARDS: u32 = 500;
 pub const MAX_REPLICAS: u32 = 5;
 /// Most nodes of a Memcached cluster: 60 (ECUG, quotas: 60 nodes per Memcached cluster).
 pub const MAX_MEMCACHED_NODES: u32 = 60;
-/// Memory of one node: 13.07 GiB, a cache.r7g.large (ECUG, supported node types).
-pub const DEFAULT_NODE_MEMORY: u64 = 14_033_889_116;
+/// Memory of one node: 13 GiB, a cache.r7g.large (13.07 GiB, ECUG supported node types)
+/// rounded down to a whole GiB.
+pub const DEFAULT_NODE_MEMORY: u64 = 13 << 30;
 /// Share of a Redis node's memory reserved for non-data use (replication buffers, forks for
 /// snapshots): 25%, the default `reserved-memory-percent` (ECUG, "Managing reserved memory").
 /// Memcached has no such parameter; it is applied to both engines here.

@@ -85,7 +85,7 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
             default: ParamDoc::FROM_CONFIG,
             unit: "size",
             meaning: "memory of each node",
-            source: "ECUG node types: cache.r7g.large, 13.07 GiB",
+            source: "ECUG node types: cache.r7g.large (13.07 GiB), rounded down",
         },
         ParamDoc {
             name: "reserved_memory_percent",
