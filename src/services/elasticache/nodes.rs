@@ -6,7 +6,7 @@ use rand::RngExt;
 use super::ElastiCache;
 use super::config::{CachePlan, Engine};
 use super::protocol::{CLIENT, CacheInternal, CacheTimer, Outcome};
-use super::store::{Lookup, NEVER};
+use super::store::{Lookup, NEVER, Value};
 use crate::blocks::health::Health;
 use crate::blocks::station::{Admission, ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimTime};
@@ -106,7 +106,7 @@ impl ElastiCache {
                 // Measurement: a commit already known to be newer than the value.
                 let overwritten = self.commits.get(&command.key).copied().filter(|&c| c > as_of).unwrap_or(0);
                 let size = command.size.saturating_add(self.plan.item_overhead);
-                if store.set(command.key, size, as_of, expires, overwritten, now, ctx.rng) {
+                if store.set(command.key, Value { size, as_of, expires, overwritten }, now, ctx.rng) {
                     Outcome::Done
                 } else {
                     Outcome::OutOfMemory

@@ -118,6 +118,19 @@ pub struct Item {
     next: u32,
 }
 
+/// What a SET stores.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Value {
+    /// Bytes the item takes (value plus per-item overhead).
+    pub size: u32,
+    /// The database time (ns) of the value.
+    pub as_of: u64,
+    /// When it expires (ns), [`NEVER`] without TTL.
+    pub expires: u64,
+    /// Measurement: a commit (ns) already known to be newer, 0 if none.
+    pub overwritten: u64,
+}
+
 /// What a lookup found.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum Lookup {
@@ -228,20 +241,12 @@ impl Store {
         Some(&mut self.items[position as usize])
     }
 
-    /// Stores `key` with `size` bytes, evicting as the policy says if memory is short.
-    /// Returns false (and stores nothing) if it cannot fit: `noeviction`, no candidate of a
+    /// Stores `key` with `value`, evicting as the policy says if memory is short. Returns
+    /// false (and stores nothing) if it cannot fit: `noeviction`, no candidate of a
     /// `volatile-*` policy, or an item larger than the whole memory. An existing item is
     /// replaced (Redis `SET`).
-    pub fn set(
-        &mut self,
-        key: u64,
-        size: u32,
-        as_of: u64,
-        expires: u64,
-        overwritten: u64,
-        now: u64,
-        rng: &mut SimRng,
-    ) -> bool {
+    pub fn set(&mut self, key: u64, value: Value, now: u64, rng: &mut SimRng) -> bool {
+        let Value { size, as_of, expires, overwritten } = value;
         if let Some(&position) = self.index.get(&key) {
             self.remove_at(position);
         }

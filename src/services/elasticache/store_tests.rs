@@ -56,7 +56,7 @@ fn irm_hit_ratio(n: u64, s: f64, capacity: u64, policy: Policy, sampling: Sampli
         let key = keys.sample(&mut rng);
         let hit = matches!(store.get(key, now, &mut rng), Lookup::Hit { .. });
         if !hit {
-            assert!(store.set(key, size, now, NEVER - 1, 0, now, &mut rng));
+            assert!(store.set(key, Value { size, as_of: now, expires: NEVER - 1, overwritten: 0 }, now, &mut rng));
         }
         assert!(store.used() <= store.capacity());
         if i >= warm && hit {
@@ -112,7 +112,7 @@ fn ttl_only_cache_follows_the_renewal_law() {
         let key = keys.sample(&mut rng);
         let hit = matches!(store.get(key, t, &mut rng), Lookup::Hit { .. });
         if !hit {
-            store.set(key, 100, t, t + ttl_nanos, 0, t, &mut rng);
+            store.set(key, Value { size: 100, as_of: t, expires: t + ttl_nanos, overwritten: 0 }, t, &mut rng);
         }
         if i >= 100_000 {
             total += 1;
@@ -127,24 +127,36 @@ fn ttl_only_cache_follows_the_renewal_law() {
 fn memory_expiry_deletion_and_noeviction_are_accounted() {
     let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("s");
     let mut store = Store::new(1000, Policy::NoEviction, Sampling::Sampled(5));
-    assert!(store.set(1, 400, 0, 100, 0, 0, &mut rng));
-    assert!(store.set(2, 400, 0, NEVER, 0, 0, &mut rng));
-    assert!(!store.set(3, 400, 0, NEVER, 0, 0, &mut rng), "noeviction refuses a write that does not fit");
+    assert!(store.set(1, Value { size: 400, as_of: 0, expires: 100, overwritten: 0 }, 0, &mut rng));
+    assert!(store.set(2, Value { size: 400, as_of: 0, expires: NEVER, overwritten: 0 }, 0, &mut rng));
+    assert!(
+        !store.set(3, Value { size: 400, as_of: 0, expires: NEVER, overwritten: 0 }, 0, &mut rng),
+        "noeviction refuses a write that does not fit"
+    );
     assert_eq!((store.used(), store.len()), (800, 2));
-    assert!(store.set(2, 500, 7, NEVER, 0, 1, &mut rng), "a replacement frees the old value first");
+    assert!(
+        store.set(2, Value { size: 500, as_of: 7, expires: NEVER, overwritten: 0 }, 1, &mut rng),
+        "a replacement frees the old value first"
+    );
     assert_eq!(store.used(), 900);
     assert_eq!(store.get(2, 5, &mut rng), Lookup::Hit { as_of: 7, overwritten: 0 });
     assert_eq!(store.get(1, 100, &mut rng), Lookup::Expired, "expired at its expiry time");
     assert_eq!(store.get(1, 101, &mut rng), Lookup::Miss, "and removed");
     assert!(store.delete(2) && !store.delete(2));
     assert_eq!((store.used(), store.len()), (0, 0));
-    assert!(!store.set(4, 2000, 0, NEVER, 0, 0, &mut rng), "larger than the whole memory");
+    assert!(
+        !store.set(4, Value { size: 2000, as_of: 0, expires: NEVER, overwritten: 0 }, 0, &mut rng),
+        "larger than the whole memory"
+    );
     // volatile-lru with no volatile key behaves as noeviction; with one, evicts it.
     let mut store = Store::new(1000, Policy::VolatileLru, Sampling::Exact);
-    assert!(store.set(1, 600, 0, NEVER, 0, 0, &mut rng));
-    assert!(!store.set(2, 600, 0, 50, 0, 0, &mut rng));
-    assert!(store.set(3, 300, 0, 50, 0, 1, &mut rng));
-    assert!(store.set(4, 300, 0, 60, 0, 2, &mut rng), "evicts key 3, the only volatile one");
+    assert!(store.set(1, Value { size: 600, as_of: 0, expires: NEVER, overwritten: 0 }, 0, &mut rng));
+    assert!(!store.set(2, Value { size: 600, as_of: 0, expires: 50, overwritten: 0 }, 0, &mut rng));
+    assert!(store.set(3, Value { size: 300, as_of: 0, expires: 50, overwritten: 0 }, 1, &mut rng));
+    assert!(
+        store.set(4, Value { size: 300, as_of: 0, expires: 60, overwritten: 0 }, 2, &mut rng),
+        "evicts key 3, the only volatile one"
+    );
     assert_eq!((store.get(3, 3, &mut rng), store.evicted), (Lookup::Miss, 1));
     assert!(matches!(store.get(1, 3, &mut rng), Lookup::Hit { .. }));
 }
@@ -156,14 +168,14 @@ fn exact_lru_evicts_the_least_recently_used() {
     let mut rng = StreamKey { seed: 1, point: 0, replication: 0 }.rng("s");
     let mut store = Store::new(300, Policy::AllKeysLru, Sampling::Exact);
     for key in 0..3 {
-        assert!(store.set(key, 100, 0, NEVER, 0, key, &mut rng));
+        assert!(store.set(key, Value { size: 100, as_of: 0, expires: NEVER, overwritten: 0 }, key, &mut rng));
     }
     assert!(matches!(store.get(0, 10, &mut rng), Lookup::Hit { .. })); // Order now 1, 2, 0.
     assert!(store.delete(2)); // Moves the last item (0 or 2) around in the vector.
-    assert!(store.set(3, 100, 0, NEVER, 0, 11, &mut rng)); // Order 1, 0, 3; full.
-    assert!(store.set(4, 100, 0, NEVER, 0, 12, &mut rng)); // Evicts 1.
+    assert!(store.set(3, Value { size: 100, as_of: 0, expires: NEVER, overwritten: 0 }, 11, &mut rng)); // Order 1, 0, 3; full.
+    assert!(store.set(4, Value { size: 100, as_of: 0, expires: NEVER, overwritten: 0 }, 12, &mut rng)); // Evicts 1.
     assert_eq!(store.get(1, 13, &mut rng), Lookup::Miss);
-    assert!(store.set(5, 100, 0, NEVER, 0, 14, &mut rng)); // Evicts 0.
+    assert!(store.set(5, Value { size: 100, as_of: 0, expires: NEVER, overwritten: 0 }, 14, &mut rng)); // Evicts 0.
     assert_eq!(store.get(0, 15, &mut rng), Lookup::Miss);
     for key in [3, 4, 5] {
         assert!(matches!(store.get(key, 16, &mut rng), Lookup::Hit { .. }), "key {key}");
