@@ -181,3 +181,37 @@ fn exact_lru_evicts_the_least_recently_used() {
         assert!(matches!(store.get(key, 16, &mut rng), Lookup::Hit { .. }), "key {key}");
     }
 }
+
+/// Under IRM the best a cache of C items can do is to hold the C most popular keys
+/// (Σ of the top C probabilities); LFU approaches it and beats LRU, whose hit ratio is Che's.
+/// Redis's LFU counter saturates logarithmically (a counter of 10 after ~100 hits at
+/// lfu-log-factor 10), so it ranks the hot keys coarsely: it must beat exact LRU by at least
+/// 0.02 and stay below the static optimum.
+#[test]
+fn lfu_beats_lru_under_independent_references() {
+    let (n, s, capacity) = (20_000u64, 0.8, 2_000u64);
+    let p = zipf_probabilities(n as usize, s);
+    let optimum: f64 = p.iter().take(capacity as usize).sum();
+    let lru = irm_hit_ratio(n, s, capacity, Policy::AllKeysLru, Sampling::Exact, 100_000, 300_000);
+    let lfu = irm_hit_ratio(n, s, capacity, Policy::AllKeysLfu, Sampling::Sampled(5), 100_000, 300_000);
+    eprintln!("lru {lru:.4} lfu {lfu:.4} optimum {optimum:.4}");
+    assert!(lfu > lru + 0.02 && lfu < optimum + 0.005, "LFU {lfu:.4}, LRU {lru:.4}, optimum {optimum:.4}");
+}
+
+/// volatile-ttl evicts the item closest to expiry (among a pool that, with few items, sees
+/// them all), and never an item without TTL.
+#[test]
+fn volatile_ttl_evicts_the_soonest_to_expire() {
+    let mut rng = StreamKey { seed: 2, point: 0, replication: 0 }.rng("s");
+    let mut store = Store::new(400, Policy::VolatileTtl, Sampling::Sampled(64));
+    let value = |expires| Value { size: 100, as_of: 0, expires, overwritten: 0 };
+    assert!(store.set(1, value(NEVER), 0, &mut rng));
+    assert!(store.set(2, value(500), 0, &mut rng));
+    assert!(store.set(3, value(200), 0, &mut rng));
+    assert!(store.set(4, value(900), 0, &mut rng));
+    assert!(store.set(5, value(800), 1, &mut rng), "evicts key 3, expiring at 200");
+    assert_eq!(store.get(3, 2, &mut rng), Lookup::Miss);
+    for key in [1, 2, 4, 5] {
+        assert!(matches!(store.get(key, 2, &mut rng), Lookup::Hit { .. }), "key {key}");
+    }
+}
