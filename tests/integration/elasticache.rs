@@ -141,6 +141,19 @@ fn ttl_only_cache_follows_the_renewal_law_and_reads_are_conserved() {
     assert!((reads - hits - misses).abs() <= 10.0, "every read is a hit or a miss: {reads} vs {hits} + {misses}");
     assert_eq!(misses, mean(&results, "cache.db_reads"), "every miss is one database read");
     assert_eq!(mean(&results, "cache.evictions"), 0.0, "unbounded: nothing evicted");
+    // Two latency modes: a hit is one in-AZ round trip (0.3 ms) and a 10 µs command, so
+    // sub-millisecond at p99; a miss adds the database read and the SET (> 0.8 ms more). The
+    // overall mean is their mix by the hit ratio (exact means, so within rounding).
+    let (hit, miss, all) = (
+        mean(&results, "cache.hit_latency"),
+        mean(&results, "cache.miss_latency"),
+        mean(&results, "cache.read_latency"),
+    );
+    let hit_p99 = metric(&results, "cache.hit_latency").percentiles.as_ref().map(|p| p.p99).unwrap_or(f64::NAN);
+    eprintln!("latency: hit {hit:.3} ms (p99 {hit_p99:.3}), miss {miss:.3} ms, all {all:.3} ms");
+    assert!(hit_p99 < 1.0 && miss > hit + 0.8, "hit {hit} (p99 {hit_p99}), miss {miss}");
+    let mix = (hits * hit + misses * miss) / (hits + misses);
+    assert!((all - mix).abs() < 1e-3 * all, "read latency {all} vs mix {mix}");
     // The database's own count: reads served over the 50 s window (it serves only the
     // cache's reads). Calls in flight at the window's edges (a few, each ~1 ms) make the two
     // differ by a handful: 0.2% allows for them.

@@ -104,6 +104,17 @@ impl KindConfig for ElastiCacheConfig {
         Ok(Box::new(ElastiCache::new(name, self.plan(context)?)))
     }
 
+    fn resolved(&self, context: &BuildContext<'_>, az_names: &[String]) -> Result<Self, SpecError> {
+        let plan = self.plan(context)?;
+        let name = |az: u16| az_names.get(az as usize).cloned().unwrap_or_default();
+        let mut resolved = self.clone();
+        resolved.threads = Some(plan.threads);
+        if plan.replicas > 0 {
+            resolved.replica_azs = Some(plan.node_azs[1..=plan.replicas as usize].iter().map(|&az| name(az)).collect());
+        }
+        Ok(resolved)
+    }
+
     fn events_per_request(&self, write_fraction: f64) -> f64 {
         // A hit: delivery, the GET to the node, its execution, the answer, the reply (5). A
         // miss adds the database call and its reply, the SET, its execution and answer (5
