@@ -311,6 +311,26 @@ fn memcached_loses_one_nodes_keys_and_a_cluster_loss_loses_all() {
     assert!(lost_all > 2.0 * lost_one && lost_one > 0.0, "one node's items {lost_one}, all {lost_all}");
 }
 
+/// Cluster mode: two shards with a replica each. Losing one shard's primary fails that shard
+/// over (the other shard never notices) and keeps every item; the fault names the shard's
+/// role, `shard-1-primary`.
+#[test]
+fn cluster_mode_fails_over_one_shard() {
+    let toml = scenario(
+        "duration = \"40s\"\nwarmup = \"0s\"\nreplications = 1\nsample_interval = \"1s\"",
+        "node_memory = \"1GiB\"\ncluster_mode = true\nshards = 2\nreplicas = 1",
+        "arrival = { process = \"poisson\", rate = 2000 }\nkeys = { popularity = \"zipf\", n = 20000, s = 0.9 }\nsize = 100",
+        "[[fault]]\naction = \"crash\"\ntarget = \"cache\"\ninstance = \"shard-1-primary\"\nat = \"20s\"\nduration = \"10s\"",
+    );
+    let results = run("cluster", &toml);
+    assert_eq!(mean(&results, "cache.failovers"), 1.0);
+    assert_eq!(mean(&results, "cache.items_lost"), 0.0);
+    let errors = mean(&results, "cache.cache_errors");
+    // Half the keys (one shard) fall back to the database for the 2–6 s failover at
+    // 2,000 reads/s: between 0.5 × 2,000 × 1.5 s and 0.5 × 2,000 × 7 s, with slack.
+    assert!((1_500.0..7_000.0).contains(&errors), "errors only on the failed shard during its failover: {errors}");
+}
+
 /// Lazy loading with writes to the database only: an item filled at f is stale from the
 /// first write of its key after f until it expires at f + T. With uniform keys (n = 500,
 /// each read at λ = 4/s and written at w = 0.2/s, Poisson), hits on an item land uniformly

@@ -39,14 +39,12 @@ impl Node {
 }
 
 impl ElastiCache {
-    /// The shard of node `node` and its rank there (0 = primary).
+    /// The shard of node `node` (fixed: nodes never change shards) and its rank there (0 =
+    /// primary; ranks move with failovers).
     fn role_of(&self, node: usize) -> (usize, usize) {
-        for (shard, members) in self.shard_nodes.iter().enumerate() {
-            if let Some(rank) = members.iter().position(|&n| n == node) {
-                return (shard, rank);
-            }
-        }
-        (0, 0)
+        let shard = node / (1 + self.plan.replicas as usize);
+        let rank = self.shard_nodes[shard].iter().position(|&n| n == node).unwrap_or(0);
+        (shard, rank)
     }
 
     /// A command arrives at a node: refused if the node is down or no longer its shard's
