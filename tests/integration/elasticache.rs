@@ -311,6 +311,25 @@ fn memcached_loses_one_nodes_keys_and_a_cluster_loss_loses_all() {
     assert!(lost_all > 2.0 * lost_one && lost_one > 0.0, "one node's items {lost_one}, all {lost_all}");
 }
 
+/// `noeviction`: once memory is full every SET of a new key is refused (Redis's OOM error;
+/// the read still returns the database's value), nothing is evicted, the memory stays full,
+/// and the hit ratio is that of the keys stored first. 1,000 items of 180 B fit in 180,000 B.
+#[test]
+fn noeviction_refuses_sets_when_full() {
+    let toml = scenario(
+        "duration = \"30s\"\nwarmup = \"10s\"\nreplications = 1\nsample_interval = \"1s\"",
+        "node_memory = 180000\nreserved_memory_percent = 0\neviction = \"noeviction\"\nttl = 0",
+        "arrival = { process = \"poisson\", rate = 2000 }\nkeys = { popularity = \"zipf\", n = 20000, s = 0.8 }\nsize = 100",
+        "",
+    );
+    let results = run("noeviction", &toml);
+    assert_eq!(mean(&results, "cache.evictions"), 0.0);
+    assert!(mean(&results, "cache.set_refused") > 10_000.0, "SETs refused when full");
+    assert!(mean(&results, "cache.memory_used") > 0.99, "memory stays full");
+    let memory = series(&results, "cache.memory_used_mib");
+    assert!((window(&memory, 25.0, 30.0) - 180_000.0 / 1_048_576.0).abs() < 1e-3, "the series shows it full");
+}
+
 /// Cluster mode: two shards with a replica each. Losing one shard's primary fails that shard
 /// over (the other shard never notices) and keeps every item; the fault names the shard's
 /// role, `shard-1-primary`.
