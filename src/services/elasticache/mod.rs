@@ -39,7 +39,9 @@
 //! holds the role when the fault starts. A crashed node loses the commands it held and
 //! refuses new ones. A primary failing with a live replica and `multi_az` is replaced by the
 //! first live replica after `failover` (least lag: all replicas are equally current here);
-//! the items survive. When every node of a shard is down its items are lost (unless
+//! the items survive; the client sends to the new primary from then on (as a cluster-aware
+//! client following the shard's primary endpoint does; its DNS delay is not modelled). A
+//! command reaching a node that is no longer primary is refused. When every node of a shard is down its items are lost (unless
 //! `persistence`): the shard comes back empty and its hit ratio recovers as misses refill it.
 //!
 //! # Staleness
