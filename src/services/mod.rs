@@ -5,6 +5,7 @@
 pub mod aurora;
 pub mod lambda;
 pub mod kinesis;
+pub mod elasticache;
 pub mod rds;
 pub mod registry;
 pub mod sns;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::lambda::{LAMBDA_DOC, LambdaConfig};
 use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
+use super::elasticache::{ELASTICACHE_DOC, ElastiCacheConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use super::sns::{SNS_DOC, SnsConfig};
 use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};
@@ -85,6 +86,7 @@ component_kinds! {
     SqsConsumer(ConsumerConfig) = "sqs_consumer",
     Kinesis(KinesisConfig) = "kinesis",
     KinesisConsumer(KinesisConsumerConfig) = "kinesis_consumer",
+    ElastiCache(ElastiCacheConfig) = "elasticache",
 }
 
 /// Every documented kind and table, for `stratus describe`.
@@ -98,6 +100,7 @@ pub const KIND_DOCS: &[KindDoc] = &[
     SQS_CONSUMER_DOC,
     KINESIS_DOC,
     KINESIS_CONSUMER_DOC,
+    ELASTICACHE_DOC,
     WORKLOAD_DOC,
     CLIENT_DOC,
     TOPOLOGY_DOC,
@@ -199,6 +202,7 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "sqs_consumer" => defaults::<ConsumerConfig>("queue = \"q\"", &["queue"]),
         "kinesis" => defaults::<KinesisConfig>("", &[]),
         "kinesis_consumer" => defaults::<KinesisConsumerConfig>("stream = \"x\"", &["stream"]),
+        "elasticache" => defaults::<ElastiCacheConfig>("", &[]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

@@ -7,6 +7,7 @@ mod budget;
 mod cli;
 mod common;
 mod documented;
+mod elasticache;
 mod faults;
 mod lambda;
 mod kinesis;

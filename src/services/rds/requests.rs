@@ -151,8 +151,11 @@ impl Rds {
                 self.dispatch(ctx);
             }
         } else {
-            ctx.reply_from_az(from_az, request, status);
-            if status == Status::Ok {
+            // A success carries the time it was served (a write: its commit) as nanoseconds + 1
+            // in `Reply::tag`, for a cache in front to measure staleness by.
+            let ok = status == Status::Ok;
+            ctx.reply_items(from_az, request, status, u32::from(ok), if ok { ctx.now().0 + 1 } else { 0 });
+            if ok {
                 self.record_ok(request, request.arrived, ctx.now());
             }
         }
@@ -230,8 +233,10 @@ impl Rds {
             // Every reply carries a status from `status_tag`; were one not to, the client is
             // told the database was unavailable rather than left waiting.
             let status = status_of_tag(internal.tag).unwrap_or(Status::Unavailable);
-            ctx.reply_from_az(proxy.az, restored.request, status);
-            if status == Status::Ok {
+            // A success carries the time the proxy answered (nanoseconds + 1) in `Reply::tag`.
+            let ok = status == Status::Ok;
+            ctx.reply_items(proxy.az, restored.request, status, u32::from(ok), if ok { ctx.now().0 + 1 } else { 0 });
+            if ok {
                 self.record_ok(restored.request, restored.arrived, ctx.now());
             }
         }
