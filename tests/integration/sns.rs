@@ -131,6 +131,54 @@ fn deliveries_are_retried_through_a_subscribers_crash() {
     assert!(q1 < 100.0, "q1's p99 {q1} ms");
 }
 
+/// A function subscribed with `protocol = "lambda"` gets one invoke per message. With
+/// reserved concurrency 15 at a = 200/s × 50 ms = 10 Erlang, B(15, 10) ≈ 3.7% of attempts
+/// are throttled; SNS retries each (after ≤ 1 s), so every message still reaches the function,
+/// and the retries equal the function's throttles (up to the replies in flight at the end).
+/// The retries add ~4% to the offered load (and are not Poisson), so the share sits a little
+/// above B; 1 point of tolerance covers that and the sampling noise (~30,000 attempts per
+/// replication, σ ≈ 0.2 point).
+#[test]
+fn a_lambda_subscriber_is_invoked_per_message_and_throttled_deliveries_are_retried() {
+    let toml = r#"
+name = "sns-lambda"
+[simulation]
+duration = "60s"
+warmup = 0
+replications = 2
+seed = 13
+[[component]]
+name = "topic"
+kind = "sns"
+subscribers = ["q1", "fn"]
+protocols.fn = "lambda"
+[[component]]
+name = "q1"
+kind = "station"
+servers = 4
+service = { dist = "exponential", mean = "1ms" }
+[[component]]
+name = "fn"
+kind = "lambda"
+duration = { dist = "exponential", mean = "50ms" }
+reserved_concurrency = 15
+provisioned_concurrency = 15
+[[workload]]
+name = "publishers"
+target = "topic"
+arrival = { process = "poisson", rate = 200 }
+"#;
+    let results = run("sns-lambda", toml);
+    assert_all_delivered(&results, "q1");
+    assert_all_delivered(&results, "fn");
+    let throttles = mean(&results, "fn.throttles");
+    let retries = mean(&results, "topic.delivery_retries.fn");
+    let attempts = mean(&results, "fn.invocations") + throttles;
+    assert!((throttles / attempts - 0.0365).abs() < 0.01, "throttled share {}", throttles / attempts);
+    assert!((retries - throttles).abs() <= 5.0, "retries {retries}, throttles {throttles}");
+    assert_eq!(mean(&results, "fn.invalid"), 0.0, "deliveries to the function are invokes");
+}
+
 #[test]
 fn describe_sns_lists_every_parameter_with_its_source() {
     let output = Command::new(env!("CARGO_BIN_EXE_stratus")).args(["describe", "sns"]).output().expect("runs");

@@ -110,6 +110,12 @@ impl Harness {
         self.queue.schedule_at(at, Event { to: ME, msg: Message::Fault(signal) });
     }
 
+    fn slow_at(&mut self, secs: f64, factor: f64, active: bool) {
+        let signal = FaultSignal { action: FaultAction::Slow { instance: 0, factor }, active, id: 1 };
+        let at = SimTime::ZERO + SimDuration::from_secs_f64(secs);
+        self.queue.schedule_at(at, Event { to: ME, msg: Message::Fault(signal) });
+    }
+
     fn run(&mut self) {
         while let Some(event) = self.queue.pop() {
             let now = self.queue.now().as_secs_f64();
@@ -239,4 +245,17 @@ fn the_scaling_rate_bounds_how_fast_environments_are_created() {
     let m = &h.lambda.m;
     assert_eq!((m.invocations.total(), m.throttles.total(), m.scaling_throttles.total()), (6, 4, 4));
     assert_eq!(m.cold_starts.total(), 3);
+}
+
+/// A slow fault of factor 3 stretches the cold start and the handler of invocations that
+/// start while it lasts.
+#[test]
+fn a_slow_fault_stretches_cold_starts_and_running_times() {
+    let mut h = Harness::new(SMALL);
+    h.slow_at(0.0, 3.0, true);
+    h.invoke_at(0.0, 1); // (0.5 + 1) × 3 = 4.5 s.
+    h.slow_at(5.0, 3.0, false);
+    h.invoke_at(6.0, 1); // Warm, normal speed: 1 s.
+    h.run();
+    assert_eq!(h.statuses(), vec![(4.5, Status::Ok), (7.0, Status::Ok)]);
 }

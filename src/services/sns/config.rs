@@ -15,7 +15,7 @@ use crate::blocks::caller::{ClientConfig, ClientPolicy};
 use crate::engine::SimDuration;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
-use crate::model::{ComponentId, SpecError};
+use crate::model::{ComponentId, Op, SpecError};
 use crate::units::Duration;
 
 /// Mean delivery latency from the topic's acceptance of a message to its delivery attempt to
@@ -208,6 +208,10 @@ pub struct SnsConfig {
     /// Filter policies by subscriber name (subscribers without one get every message).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub filters: BTreeMap<String, FilterConfig>,
+    /// Delivery protocol by subscriber name: `sqs` (the default: a `send` of the message) or
+    /// `lambda` (an `invoke` of one record).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub protocols: BTreeMap<String, String>,
     /// Publishes accepted per second (a token bucket with a one-second burst); None: no limit.
     pub publish_rate: Option<f64>,
     /// Time from acceptance to the delivery attempt to a subscriber (before the network).
@@ -227,6 +231,8 @@ pub struct Subscriber {
     pub id: ComponentId,
     /// Its filter policy, if any.
     pub filter: Option<Filter>,
+    /// The operation a delivery is: `Send` (sqs) or `Invoke` (lambda).
+    pub op: Op,
 }
 
 /// The checked parameters of an `sns` component.
@@ -269,7 +275,26 @@ impl SnsConfig {
                 Some(filter) => Some(filter.build().map_err(|e| e.within(&format!("filters.{name}")))?),
                 None => None,
             };
-            subscribers.push(Subscriber { name: name.clone(), id, filter });
+            let op = match self.protocols.get(name).map(String::as_str) {
+                None | Some("sqs") => Op::Send,
+                Some("lambda") => Op::Invoke,
+                Some(other) => {
+                    return Err(SpecError::new(
+                        format!("protocols.{name}"),
+                        format!("unknown protocol `{other}`, expected `sqs` or `lambda`"),
+                    ));
+                }
+            };
+            subscribers.push(Subscriber { name: name.clone(), id, filter, op });
+        }
+        if let Some(name) = self.protocols.keys().find(|name| !self.subscribers.contains(name)) {
+            return Err(SpecError::new(
+                format!("protocols.{name}"),
+                format!(
+                    "`{name}` is not a subscriber of this topic{}",
+                    crate::model::did_you_mean(name, self.subscribers.iter().map(String::as_str))
+                ),
+            ));
         }
         if let Some(name) = self.filters.keys().find(|name| !self.subscribers.contains(name)) {
             return Err(SpecError::new(

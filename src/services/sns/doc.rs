@@ -35,6 +35,13 @@ pub const SNS_DOC: KindDoc = KindDoc {
             source: "SNSDG filtering (numeric exact and range matching; AND across attributes); the key-as-attribute model is ours",
         },
         ParamDoc {
+            name: "protocols",
+            default: "sqs for every subscriber",
+            unit: "table by subscriber: \"sqs\" | \"lambda\"",
+            meaning: "sqs: a delivery is a `send` of the message; lambda: an `invoke` of one record (a throttled or failed invoke is retried by the delivery policy; Lambda's own asynchronous event queue is not modeled)",
+            source: "SNSDG subscription protocols",
+        },
+        ParamDoc {
             name: "publish_rate",
             default: "none (no limit)",
             unit: "per second",

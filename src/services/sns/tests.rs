@@ -51,6 +51,10 @@ fn checks_name_the_offending_field() {
     );
     assert_eq!(field("subscribers = [\"a\"]\nfilters.a = { remainders = [1] }"), "filters.a.remainders");
     assert_eq!(field("subscribers = [\"a\"]\npublish_rate = 0.0"), "publish_rate");
+    assert_eq!(field("subscribers = [\"a\"]\nprotocols.a = \"http\""), "protocols.a");
+    assert_eq!(field("subscribers = [\"a\"]\nprotocols.b = \"lambda\""), "protocols.b");
+    let plan = plan_of("subscribers = [\"a\", \"b\"]\nprotocols.b = \"lambda\"").unwrap();
+    assert_eq!((plan.subscribers[0].op, plan.subscribers[1].op), (Op::Send, Op::Invoke));
     assert_eq!(field("subscribers = [\"a\"]\ndelivery = { max_attempts = 0 }"), "delivery.max_attempts");
     let message = plan_of("subscribers = [\"a\"]\nfilters.aa = { keys = [1] }").unwrap_err().message;
     assert!(message.contains("did you mean `a`"), "{message}");
