@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use stratus::experiment::{self, Progress, RunOptions};
 use stratus::model::KindDoc;
 use stratus::report;
+use stratus::report::runs::{Manifest, RunStore, Shard, runs_folder_for};
 use stratus::scenario::{Override, SIMULATION_DOC, Scenario, ScenarioError, describe_default};
 use stratus::services::registry::{KIND_DOCS, kind_doc};
 
@@ -50,6 +51,29 @@ enum Command {
         /// simulation.memory_budget; default 4GiB, or half the machine's memory if less).
         #[arg(long, value_name = "SIZE")]
         memory_budget: Option<String>,
+        /// Continue an interrupted run: keep the runs it finished (in `<out>.runs`, or the
+        /// shard's folder) and run the rest. The outputs are the same bytes as a run that was
+        /// never interrupted.
+        #[arg(long)]
+        resume: bool,
+        /// Run one part of the sweep, `K/N` (part K of N, from 1), and save its runs in
+        /// `--out` for `stratus merge`. `auto` reads the part from the batch engine: Slurm
+        /// array jobs (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN);
+        /// Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX) and AWS Batch array jobs
+        /// (AWS_BATCH_JOB_ARRAY_INDEX), which do not say how many parts there are: give it
+        /// as `auto/N`.
+        #[arg(long, value_name = "K/N|auto|auto/N")]
+        shard: Option<String>,
+    },
+    /// Merge the parts of a sweep run with `--shard` into the outputs of one whole run (the
+    /// same bytes as running it on one machine).
+    Merge {
+        /// The parts' output folders (all N of them).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder of the merged results (default results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Validate a scenario and print it resolved (defaults filled in, overrides applied).
     Check {
@@ -78,6 +102,8 @@ enum CliError {
     Experiment(#[from] experiment::ExperimentError),
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    #[error(transparent)]
+    Runs(#[from] report::runs::RunsError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
     #[error("every sweep point was unstable: there are no results to report (see the warnings above; results in {0})")]
@@ -88,9 +114,16 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
+            // Parts that do not belong together, or a folder that holds no runs.
+            CliError::Runs(report::runs::RunsError::OtherScenario { .. } | report::runs::RunsError::NotRuns { .. }) => {
+                2
+            }
+            CliError::Experiment(
+                experiment::ExperimentError::Missing { .. } | experiment::ExperimentError::UnknownMetric { .. },
+            ) => 2,
             // A scenario whose time cannot advance is a mistake in the input too.
             CliError::Experiment(experiment::ExperimentError::Stalled { .. }) => 2,
-            CliError::Experiment(_) | CliError::Report(_) | CliError::Stdout(_) => 1,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Runs(_) | CliError::Stdout(_) => 1,
             // The outputs were written, but they hold no measurement.
             CliError::AllUnstable(_) => 3,
         }
@@ -124,44 +157,145 @@ fn overrides(set: &[String], replications: Option<u32>, seed: Option<u64>, budge
 
 fn run(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Run { file, out, replications, seed, threads, set, no_progress, memory_budget } => {
+        Command::Run { file, out, replications, seed, threads, set, no_progress, memory_budget, resume, shard } => {
             if threads == Some(0) {
                 return Err(CliError::Usage("--threads must be at least 1".into()));
             }
+            let shard = shard.as_deref().map(|text| parse_shard(text, &|name| std::env::var(name).ok())).transpose()?;
             let scenario = Scenario::load(&file, &overrides(&set, replications, seed, memory_budget.as_deref()))?;
-            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+            let out = out.unwrap_or_else(|| match shard {
+                None => PathBuf::from("results").join(&scenario.name),
+                Some(shard) => {
+                    PathBuf::from("results").join(format!("{}.part-{}-of-{}", scenario.name, shard.index, shard.count))
+                }
+            });
             // Refuse a folder we may not replace before simulating, not after.
-            report::check_output_folder(&out)?;
-            eprintln!("stratus: {} — {}", scenario.name, run_count(&scenario));
-            let work = experiment::estimate(&scenario, threads);
-            if work.is_long() {
-                eprintln!("stratus: note: {}", work.note());
+            if shard.is_none() {
+                report::check_output_folder(&out)?;
+            } else {
+                check_parts_folder(&out)?;
             }
-            let started = Instant::now();
+            if shard.is_some() && scenario.points.iter().any(|point| point.spec.simulation.adaptive.is_some()) {
+                return Err(CliError::Usage(
+                    "--shard needs a fixed number of replications: adaptive replications decide each round from the \
+                     rounds before, across all of a point's runs; run it on one machine, or remove [simulation.adaptive]"
+                        .into(),
+                ));
+            }
             let progress = match (no_progress, std::io::stderr().is_terminal()) {
                 (true, _) => Progress::Hidden,
                 (false, true) => Progress::Bar,
                 (false, false) => Progress::Lines,
             };
             let options = RunOptions { threads, progress };
-            let results = experiment::run(&scenario, &options)?;
+            let grid = experiment::Grid::of(&scenario);
+            let all_tasks = grid.tasks();
+            let mine = match shard {
+                Some(shard) => shard.select(&all_tasks),
+                None => all_tasks.clone(),
+            };
+            let runs_dir = if shard.is_some() { out.clone() } else { runs_folder_for(&out) };
+            let manifest = Manifest::new(grid.clone(), &scenario.resolved_toml, shard);
+            let (store, removed) = RunStore::create(&runs_dir, manifest, resume)?;
+            if removed > 0 {
+                eprintln!(
+                    "stratus: note: removed {removed} finished run(s) of an earlier, interrupted run in {} ({})",
+                    runs_dir.display(),
+                    if resume { "they belong to another scenario or overrides" } else { "pass --resume to keep them" }
+                );
+            }
+            let mine_set: std::collections::BTreeSet<experiment::Task> = mine.iter().copied().collect();
+            let earlier: Vec<(experiment::Task, experiment::TaskOutcome)> = if resume {
+                // An adaptive point's later rounds are not in the grid yet: keep all its runs.
+                store.runs()?.into_iter().filter(|(task, _)| shard.is_none() || mine_set.contains(task)).collect()
+            } else {
+                Vec::new()
+            };
+            let done: std::collections::BTreeSet<experiment::Task> = earlier.iter().map(|(task, _)| *task).collect();
+            let todo: Vec<experiment::Task> = mine.iter().copied().filter(|task| !done.contains(task)).collect();
+            let part = shard.map(|shard| format!(" (part {shard}: {} of the runs)", mine.len())).unwrap_or_default();
+            eprintln!("stratus: {} — {}{part}", scenario.name, run_count(&scenario));
+            if resume {
+                eprintln!("stratus: resuming: {} run(s) already done, {} to go", earlier.len(), todo.len());
+            }
+            let work = experiment::estimate(&scenario, threads);
+            if work.is_long() {
+                eprintln!("stratus: note: {}", work.note());
+                eprintln!(
+                    "stratus: finished runs are kept in {} as they end; if this is interrupted, the same command with --resume goes on from there",
+                    runs_dir.display()
+                );
+            }
+            let started = Instant::now();
+            let save = |task: experiment::Task, outcome: &experiment::TaskOutcome| {
+                store.save(task, outcome).map_err(|error| error.to_string())
+            };
+            let earlier_events: u64 = earlier.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
+            if let Some(shard) = shard {
+                let earlier_refs: Vec<(experiment::Task, &experiment::TaskOutcome)> =
+                    earlier.iter().map(|(task, outcome)| (*task, outcome)).collect();
+                let outcomes = experiment::run_tasks(&scenario, &options, &todo, &earlier_refs, &save)?;
+                let elapsed = started.elapsed().as_secs_f64();
+                let new_events: u64 = outcomes.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
+                eprintln!(
+                    "stratus: part {shard}: {new_events} events in {elapsed:.2} s; {} run(s) saved in {}",
+                    mine.len(),
+                    out.display()
+                );
+                print_stdout(&format!(
+                    "part {shard} of {} done: {} run(s) in {}. When every part is done: stratus merge <the {} part folders> --out <folder>\n",
+                    scenario.name,
+                    mine.len(),
+                    out.display(),
+                    shard.count
+                ))?;
+                return Ok(());
+            }
+            let (grid, outcomes) = experiment::run_all(&scenario, &options, earlier, &save)?;
             let elapsed = started.elapsed().as_secs_f64();
+            let all_events: u64 = outcomes.iter().map(|(_, outcome)| outcome_events(outcome)).sum();
+            let results = experiment::aggregate(&grid, outcomes)?;
             report::write_all(&results, &scenario.resolved_toml, &out)?;
+            store.remove()?;
+            // Events simulated now (a resumed run's earlier runs not counted).
+            let events = if resume { all_events - earlier_events } else { results.total_events };
             eprintln!(
-                "stratus: {} events in {elapsed:.2} s ({:.1} M events/s); results in {}",
-                results.total_events,
-                results.total_events as f64 / elapsed.max(1e-9) / 1e6,
+                "stratus: {events} events in {elapsed:.2} s ({:.1} M events/s); results in {}",
+                events as f64 / elapsed.max(1e-9) / 1e6,
                 out.display()
             );
-            let (text, warnings) = report::console::headline(&results);
-            for warning in warnings {
-                eprintln!("warning: {warning}");
+            finish(&results, &out)
+        }
+        Command::Merge { dirs, out } => {
+            let (manifest, runs) = report::runs::read_parts(&dirs)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&manifest.grid.name));
+            report::check_output_folder(&out)?;
+            let found = runs.len();
+            let all_tasks = manifest.grid.tasks();
+            let have: std::collections::BTreeSet<experiment::Task> = runs.iter().map(|(task, _)| *task).collect();
+            let missing: Vec<experiment::Task> =
+                all_tasks.iter().copied().filter(|task| !have.contains(task)).collect();
+            if let Some(first) = missing.first() {
+                let count = manifest.shard.map_or(1, |shard| shard.count);
+                let mut parts: Vec<u32> =
+                    missing.iter().filter_map(|task| Shard::of(*task, &all_tasks, count)).collect();
+                parts.sort_unstable();
+                parts.dedup();
+                let parts: Vec<String> = parts.iter().map(|part| format!("{part}/{count}")).collect();
+                return Err(CliError::Usage(format!(
+                    "the folders hold {found} of the {} runs of {}: {} missing (the first: sweep point {}, replication {}), from part(s) {}; run those parts (with --resume if they were interrupted) and merge again",
+                    all_tasks.len(),
+                    manifest.grid.name,
+                    missing.len(),
+                    first.point,
+                    first.replication,
+                    parts.join(", ")
+                )));
             }
-            print_stdout(&text)?;
-            if results.points.iter().all(|point| point.unstable.is_some()) {
-                return Err(CliError::AllUnstable(out.display().to_string()));
-            }
-            Ok(())
+            let results = experiment::aggregate(&manifest.grid, runs)?;
+            report::write_all(&results, &manifest.resolved_toml, &out)?;
+            eprintln!("stratus: merged {found} runs from {} folder(s); results in {}", dirs.len(), out.display());
+            finish(&results, &out)
         }
         Command::Check { file, set } => {
             let scenario = Scenario::load(&file, &overrides(&set, None, None, None))?;
@@ -188,6 +322,95 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// Prints the headline and its warnings; every point unstable is an error (exit code 3).
+fn finish(results: &experiment::ExperimentResults, out: &std::path::Path) -> Result<(), CliError> {
+    let (text, warnings) = report::console::headline(results);
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    print_stdout(&text)?;
+    if results.points.iter().all(|point| point.unstable.is_some()) {
+        return Err(CliError::AllUnstable(out.display().to_string()));
+    }
+    Ok(())
+}
+
+/// Events a finished run delivered (a runaway's until it stopped).
+fn outcome_events(outcome: &experiment::TaskOutcome) -> u64 {
+    match outcome {
+        experiment::TaskOutcome::Done(run) => run.events,
+        experiment::TaskOutcome::Runaway(unstable) => unstable.runaway.events,
+        experiment::TaskOutcome::Skipped => 0,
+    }
+}
+
+/// A part's folder holds only what a part writes (its manifest and runs).
+fn check_parts_folder(dir: &std::path::Path) -> Result<(), CliError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name == report::runs::MANIFEST
+            || (name.starts_with("run-p") && name.ends_with(".bin"))
+            || name.starts_with('.');
+        if !ours {
+            return Err(CliError::Usage(format!(
+                "{} holds `{name}`, which a part of a sweep does not write; choose another --out for the part",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads `--shard`: `K/N`, `auto` or `auto/N` (the part from the batch engine's array-job
+/// variables, looked up with `env`).
+fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, CliError> {
+    let usage = |why: String| {
+        CliError::Usage(format!("--shard {text}: {why}; expected K/N (part K of N, 1 ≤ K ≤ N), auto or auto/N"))
+    };
+    let number = |what: &str, value: &str| -> Result<u32, CliError> {
+        value.trim().parse::<u32>().map_err(|_| usage(format!("{what} `{value}` is not a whole number")))
+    };
+    let (first, count) = match text.split_once('/') {
+        Some((first, count)) => (first, Some(number("N", count)?)),
+        None => (text, None),
+    };
+    let (index, count) = if first == "auto" {
+        let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        if let Some(id) = var("SLURM_ARRAY_TASK_ID") {
+            let id = number("SLURM_ARRAY_TASK_ID", &id)?;
+            let min = var("SLURM_ARRAY_TASK_MIN").map(|v| number("SLURM_ARRAY_TASK_MIN", &v)).transpose()?.unwrap_or(0);
+            let slurm_count =
+                var("SLURM_ARRAY_TASK_COUNT").map(|v| number("SLURM_ARRAY_TASK_COUNT", &v)).transpose()?;
+            let count = count.or(slurm_count).ok_or_else(|| usage("SLURM_ARRAY_TASK_COUNT is not set".into()))?;
+            (
+                id.checked_sub(min).ok_or_else(|| usage("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN".into()))?
+                    + 1,
+                count,
+            )
+        } else if let Some((name, index)) = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]
+            .iter()
+            .find_map(|name| var(name).map(|value| (*name, value)))
+        {
+            let index = number(name, &index)?;
+            let count = count.ok_or_else(|| usage(format!("{name} gives the part but not how many: use auto/N")))?;
+            (index + 1, count)
+        } else {
+            return Err(usage(
+                "no array-job variable is set (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)"
+                    .into(),
+            ));
+        }
+    } else {
+        let count = count.ok_or_else(|| usage("no N".into()))?;
+        (number("K", first)?, count)
+    };
+    if count == 0 || index == 0 || index > count {
+        return Err(usage(format!("part {index} of {count} does not exist")));
+    }
+    Ok(Shard { index, count })
 }
 
 fn describe(doc: &KindDoc) -> String {
@@ -220,11 +443,17 @@ fn run_count(scenario: &Scenario) -> String {
     let replications: Vec<u64> = scenario.points.iter().map(|p| u64::from(p.spec.simulation.replications)).collect();
     let runs: u64 = replications.iter().sum();
     let plural = |n: u64, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
-    match replications.first() {
+    let count = match replications.first() {
         Some(&first) if replications.iter().all(|&r| r == first) => {
             format!("{} × {} = {}", plural(points as u64, "point"), plural(first, "replication"), plural(runs, "run"))
         }
         _ => format!("{} = {}", plural(points as u64, "point"), plural(runs, "run")),
+    };
+    let most =
+        scenario.points.iter().filter_map(|p| p.spec.simulation.adaptive.as_ref()).map(|a| a.max_replications).max();
+    match most {
+        Some(most) => format!("{count} in the first round; adaptive, up to {most} replications a point"),
+        None => count,
     }
 }
 
@@ -243,5 +472,44 @@ fn main() -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard_with(text: &str, vars: &[(&str, &str)]) -> Result<Shard, String> {
+        let env = |name: &str| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+        parse_shard(text, &env).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn explicit_parts_are_read() {
+        assert_eq!(shard_with("2/7", &[]), Ok(Shard { index: 2, count: 7 }));
+        assert!(shard_with("8/7", &[]).is_err_and(|e| e.contains("does not exist")));
+        assert!(shard_with("0/7", &[]).is_err_and(|e| e.contains("does not exist")));
+        assert!(shard_with("2/0", &[]).is_err());
+    }
+
+    #[test]
+    fn slurm_array_variables_give_the_part() {
+        // `sbatch --array=0-7`: ids 0..=7, count 8, min 0.
+        let slurm = [("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "8"), ("SLURM_ARRAY_TASK_MIN", "0")];
+        assert_eq!(shard_with("auto", &slurm), Ok(Shard { index: 4, count: 8 }));
+        // `--array=1-8`: the minimum is subtracted.
+        let from_one = [("SLURM_ARRAY_TASK_ID", "8"), ("SLURM_ARRAY_TASK_COUNT", "8"), ("SLURM_ARRAY_TASK_MIN", "1")];
+        assert_eq!(shard_with("auto", &from_one), Ok(Shard { index: 8, count: 8 }));
+    }
+
+    #[test]
+    fn kubernetes_and_batch_indices_need_the_count() {
+        let kubernetes = [("JOB_COMPLETION_INDEX", "0")];
+        assert_eq!(shard_with("auto/3", &kubernetes), Ok(Shard { index: 1, count: 3 }));
+        assert!(shard_with("auto", &kubernetes).is_err_and(|e| e.contains("auto/N")));
+        let batch = [("AWS_BATCH_JOB_ARRAY_INDEX", "2")];
+        assert_eq!(shard_with("auto/3", &batch), Ok(Shard { index: 3, count: 3 }));
+        assert!(shard_with("auto/2", &batch).is_err_and(|e| e.contains("does not exist")));
+        assert!(shard_with("auto", &[]).is_err_and(|e| e.contains("no array-job variable")));
     }
 }

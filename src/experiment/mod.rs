@@ -6,6 +6,7 @@
 //! experiment: its point is reported [unstable](Instability), its later replications are not
 //! started, and the other points go on.
 
+pub mod adaptive;
 pub mod estimate;
 pub mod stats;
 pub mod unstable;
@@ -13,12 +14,13 @@ pub mod unstable;
 use hdrhistogram::Histogram;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::engine::StreamKey;
 use crate::metrics::{Metric, MetricValue, Unit};
-use crate::model::world::{FaultWindow, RunOutput, RunStop, Runaway, TimeSeries};
+use crate::model::world::{FaultWindow, RunOutput, RunStop, TimeSeries};
 use crate::scenario::Scenario;
 pub use estimate::{WorkEstimate, estimate};
 use stats::estimate_within;
@@ -69,6 +71,28 @@ pub enum ExperimentError {
         replication: u32,
         /// Where it stopped.
         stalled: crate::model::world::Stalled,
+    },
+    /// A finished run could not be saved (for `--resume` or a shard's merge).
+    #[error("cannot save a finished run: {message}")]
+    Save {
+        /// The cause.
+        message: String,
+    },
+    /// A run of the grid has no outcome (a merge of incomplete shards).
+    #[error("no result for sweep point {point}, replication {replication}")]
+    Missing {
+        /// Point index.
+        point: usize,
+        /// Replication index.
+        replication: u32,
+    },
+    /// An adaptive point names a metric its runs do not report.
+    #[error("simulation.adaptive.metrics: no metric `{metric}`; the runs report: {known}")]
+    UnknownMetric {
+        /// The name given.
+        metric: String,
+        /// The metrics the runs report.
+        known: String,
     },
     /// A point could not be built (validation should have caught it).
     #[error("sweep point {point}: {path}: {message}")]
@@ -151,6 +175,8 @@ pub struct PointResult {
     /// Set if a replication's queues ran away: then the point has no measurements (`metrics`,
     /// `histograms`, `replications` and `series` are empty).
     pub unstable: Option<Instability>,
+    /// How many replications an adaptive point ran and the precision it reached.
+    pub adaptive: Option<adaptive::AdaptiveOutcome>,
 }
 
 /// The outcome of a whole experiment.
@@ -198,13 +224,150 @@ impl ExperimentResults {
     }
 }
 
+/// One run of the grid: a sweep point's replication.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Task {
+    /// Point index.
+    pub point: usize,
+    /// Replication index.
+    pub replication: u32,
+}
+
+/// How one run ended: what the aggregation takes, and what shards and resumable runs save.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum TaskOutcome {
+    /// It ran to its end.
+    Done(RunOutput),
+    /// Its queues ran away.
+    Runaway(Instability),
+    /// Not started: an earlier replication of its point ran away.
+    Skipped,
+}
+
+/// What the aggregation needs to know of a scenario: its name and the shape of its grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Dotted paths of the swept parameters.
+    pub sweep_params: Vec<String>,
+    /// The points, in index order.
+    pub points: Vec<GridPoint>,
+}
+
+/// One sweep point of a [`Grid`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridPoint {
+    /// Point index.
+    pub index: usize,
+    /// Values of the swept parameters.
+    pub params: Vec<String>,
+    /// Replications it runs (for an adaptive point: as many as it ran).
+    pub replications: u32,
+    /// The target of an adaptive point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<adaptive::AdaptiveConfig>,
+}
+
+impl Grid {
+    /// The grid of `scenario`.
+    pub fn of(scenario: &Scenario) -> Grid {
+        Grid {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            sweep_params: scenario.sweep_params.clone(),
+            points: scenario
+                .points
+                .iter()
+                .map(|point| GridPoint {
+                    index: point.index,
+                    params: point.params.clone(),
+                    replications: point.spec.simulation.replications,
+                    adaptive: point.spec.simulation.adaptive.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Every run, point by point, replications in order.
+    pub fn tasks(&self) -> Vec<Task> {
+        self.points
+            .iter()
+            .flat_map(|point| (0..point.replications).map(move |replication| Task { point: point.index, replication }))
+            .collect()
+    }
+}
+
 /// Runs every point and replication of `scenario` and aggregates the results.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResults, ExperimentError> {
-    let tasks: Vec<(usize, u32)> = scenario
-        .points
-        .iter()
-        .flat_map(|point| (0..point.spec.simulation.replications).map(move |rep| (point.index, rep)))
-        .collect();
+    let (grid, outcomes) = run_all(scenario, options, Vec::new(), &|_, _| Ok(()))?;
+    aggregate(&grid, outcomes)
+}
+
+/// Runs every point and replication of `scenario` that `earlier` (runs done before: a resumed
+/// run's) does not hold, calling `on_done` with each as it finishes; returns the grid as run
+/// and every outcome, `earlier` included. Adaptive points
+/// ([`AdaptiveConfig`](adaptive::AdaptiveConfig)) run in rounds until their intervals are
+/// narrow enough: the grid returned says how many replications each point ran.
+pub fn run_all(
+    scenario: &Scenario,
+    options: &RunOptions,
+    earlier: Vec<(Task, TaskOutcome)>,
+    on_done: &OnDone<'_>,
+) -> Result<(Grid, Vec<(Task, TaskOutcome)>), ExperimentError> {
+    let mut grid = Grid::of(scenario);
+    let mut done: std::collections::BTreeMap<Task, TaskOutcome> = earlier.into_iter().collect();
+    loop {
+        let todo: Vec<Task> = grid.tasks().into_iter().filter(|task| !done.contains_key(task)).collect();
+        if !todo.is_empty() {
+            let before: Vec<(Task, &TaskOutcome)> = done.iter().map(|(task, outcome)| (*task, outcome)).collect();
+            let finished = run_tasks(scenario, options, &todo, &before, on_done)?;
+            done.extend(finished);
+        }
+        let mut more = false;
+        for point in &mut grid.points {
+            let Some(target) = &point.adaptive else { continue };
+            let runs = done.range(
+                Task { point: point.index, replication: 0 }..=Task { point: point.index, replication: u32::MAX },
+            );
+            let mut finished = Vec::new();
+            for (_, outcome) in runs {
+                match outcome {
+                    TaskOutcome::Done(run) => finished.push(run),
+                    _ => break,
+                }
+            }
+            if finished.len() < point.replications as usize {
+                continue; // Unstable: more replications would not help.
+            }
+            let (precision, _) = adaptive::precision(target, finished.iter().copied())?;
+            if let Some(next) = adaptive::next_count(target, point.replications, precision) {
+                point.replications = next;
+                more = true;
+            }
+        }
+        if !more {
+            return Ok((grid, done.into_iter().collect()));
+        }
+    }
+}
+
+/// What [`run_tasks`] calls with each finished run (to save it); an error stops the runs.
+pub type OnDone<'a> = dyn Fn(Task, &TaskOutcome) -> Result<(), String> + Sync + 'a;
+
+/// Runs `tasks` of `scenario` in parallel, calling `on_done` with each as it finishes, and
+/// returns their outcomes in the order of `tasks`. `earlier` holds the outcomes of runs done
+/// before (a resumed run, another shard's): a runaway among them stops the later
+/// replications of its point as if it had happened here.
+pub fn run_tasks(
+    scenario: &Scenario,
+    options: &RunOptions,
+    tasks: &[Task],
+    earlier: &[(Task, &TaskOutcome)],
+    on_done: &OnDone<'_>,
+) -> Result<Vec<(Task, TaskOutcome)>, ExperimentError> {
     let bar = if options.progress == Progress::Bar {
         ProgressBar::new(tasks.len() as u64)
     } else {
@@ -223,9 +386,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
     let budgets: Vec<u64> =
         scenario.points.iter().map(|point| point.spec.simulation.memory_budget(machine_memory)).collect();
     let stopped: Vec<AtomicU32> = scenario.points.iter().map(|_| AtomicU32::new(u32::MAX)).collect();
-    let run_one = |&(point_index, replication): &(usize, u32)| -> Result<Outcome, ExperimentError> {
+    for (task, outcome) in earlier {
+        if let (TaskOutcome::Runaway(_), Some(stop)) = (outcome, stopped.get(task.point)) {
+            stop.fetch_min(task.replication, Ordering::Relaxed);
+        }
+    }
+    let run_one = |&Task { point: point_index, replication }: &Task| -> Result<TaskOutcome, ExperimentError> {
         if replication > stopped[point_index].load(Ordering::Relaxed) {
-            return Ok(Outcome::Skipped);
+            return Ok(TaskOutcome::Skipped);
         }
         let point = &scenario.points[point_index];
         let simulation = &point.spec.simulation;
@@ -241,10 +409,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         })?;
         world.set_memory_budget(Some(budgets[point_index] / runs_at_once as u64));
         match world.run() {
-            Ok(output) => Ok(Outcome::Done(output)),
+            Ok(output) => Ok(TaskOutcome::Done(output)),
             Err(RunStop::Runaway(runaway)) => {
                 stopped[point_index].fetch_min(replication, Ordering::Relaxed);
-                Ok(Outcome::Runaway(runaway))
+                let component =
+                    runaway.component.and_then(|id| scenario.component_name(point_index, id)).map(str::to_string);
+                Ok(TaskOutcome::Runaway(Instability {
+                    component,
+                    replication,
+                    runaway,
+                    budget: budgets[point_index],
+                    runs_at_once,
+                }))
             }
             Err(RunStop::Stalled(stalled)) => {
                 Err(ExperimentError::Stalled { point: point_index, replication, stalled })
@@ -270,14 +446,29 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
             );
         }
     };
-    let execute = || -> Vec<Result<Outcome, ExperimentError>> {
-        tasks
+    // Longest runs first (by the work estimate of their point), each its own piece of work:
+    // the last runs to finish are then the short ones, so threads do not sit idle waiting for
+    // one long run at the end (longest-processing-time-first scheduling). The outcomes are
+    // put back in task order below, so the order of running changes no output.
+    let cost: Vec<f64> = scenario.points.iter().map(|point| point.spec.expected_work().1).collect();
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (cost_a, cost_b) = (cost.get(tasks[a].point), cost.get(tasks[b].point));
+        cost_b.partial_cmp(&cost_a).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+    });
+    let execute = || -> Vec<(usize, Result<TaskOutcome, ExperimentError>)> {
+        order
             .par_iter()
+            .with_max_len(1)
             .progress_with(bar.clone())
-            .map(|task| {
-                let output = run_one(task);
+            .map(|&position| {
+                let task = tasks[position];
+                let outcome = run_one(&task).and_then(|outcome| {
+                    on_done(task, &outcome).map_err(|message| ExperimentError::Save { message })?;
+                    Ok(outcome)
+                });
                 report_line();
-                output
+                (position, outcome)
             })
             .collect()
     };
@@ -290,31 +481,68 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
         None => execute(),
     };
     bar.finish_and_clear();
+    let mut in_order: Vec<Option<Result<TaskOutcome, ExperimentError>>> = (0..tasks.len()).map(|_| None).collect();
+    for (position, outcome) in outputs {
+        in_order[position] = Some(outcome);
+    }
+    tasks
+        .iter()
+        .zip(in_order)
+        .map(|(task, outcome)| match outcome {
+            Some(outcome) => outcome.map(|outcome| (*task, outcome)),
+            None => Err(ExperimentError::Missing { point: task.point, replication: task.replication }),
+        })
+        .collect()
+}
 
-    // Sequential aggregation in task order: deterministic whatever the thread count.
-    let mut outputs = outputs.into_iter();
-    let mut points = Vec::with_capacity(scenario.points.len());
+/// Aggregates the outcomes of every run of `grid` (in any order; each task once) into the
+/// experiment's results, point by point in index order: the same bytes whatever the thread
+/// count, the machines and the order the runs were done in.
+pub fn aggregate(
+    grid: &Grid,
+    outcomes: impl IntoIterator<Item = (Task, TaskOutcome)>,
+) -> Result<ExperimentResults, ExperimentError> {
+    let mut by_task: std::collections::BTreeMap<Task, TaskOutcome> = outcomes.into_iter().collect();
+    let mut points = Vec::with_capacity(grid.points.len());
     let mut total_events = 0;
-    for point in &scenario.points {
+    for point in &grid.points {
         let mut runs: Vec<RunOutput> = Vec::new();
-        let mut runaway: Option<(u32, Runaway)> = None;
-        for (replication, outcome) in outputs.by_ref().take(point.spec.simulation.replications as usize).enumerate() {
-            match (outcome?, &runaway) {
-                (Outcome::Done(run), None) => runs.push(run),
-                (Outcome::Runaway(stop), None) => runaway = Some((replication as u32, stop)),
+        let mut runaway: Option<Instability> = None;
+        for replication in 0..point.replications {
+            let outcome = by_task
+                .remove(&Task { point: point.index, replication })
+                .ok_or(ExperimentError::Missing { point: point.index, replication })?;
+            match (outcome, &runaway) {
+                (TaskOutcome::Done(run), None) => runs.push(run),
+                (TaskOutcome::Runaway(stop), None) => runaway = Some(stop),
+                (TaskOutcome::Skipped, None) => {
+                    return Err(ExperimentError::Missing { point: point.index, replication });
+                }
                 // After the first runaway: skipped, or run and not reported.
                 _ => {}
             }
         }
         total_events += runs.iter().map(|run| run.events).sum::<u64>();
         match runaway {
-            None => points.push(aggregate_point(point.index, point.params.clone(), runs)),
-            Some((replication, stop)) => {
-                total_events += stop.events;
-                let component =
-                    stop.component.and_then(|id| scenario.component_name(point.index, id)).map(str::to_string);
-                let unstable =
-                    Instability { component, replication, runaway: stop, budget: budgets[point.index], runs_at_once };
+            None => {
+                let adaptive = match &point.adaptive {
+                    None => None,
+                    Some(target) => {
+                        let (precision, worst_metric) = adaptive::precision(target, runs.iter())?;
+                        Some(adaptive::AdaptiveOutcome {
+                            target: target.clone(),
+                            replications: point.replications,
+                            precision,
+                            worst_metric,
+                        })
+                    }
+                };
+                let mut result = aggregate_point(point.index, point.params.clone(), runs);
+                result.adaptive = adaptive;
+                points.push(result);
+            }
+            Some(unstable) => {
+                total_events += unstable.runaway.events;
                 points.push(PointResult {
                     index: point.index,
                     params: point.params.clone(),
@@ -324,14 +552,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<ExperimentResult
                     series: TimeSeries::default(),
                     fault_windows: Vec::new(),
                     unstable: Some(unstable),
+                    adaptive: None,
                 });
             }
         }
     }
     Ok(ExperimentResults {
-        name: scenario.name.clone(),
-        description: scenario.description.clone(),
-        sweep_params: scenario.sweep_params.clone(),
+        name: grid.name.clone(),
+        description: grid.description.clone(),
+        sweep_params: grid.sweep_params.clone(),
         points,
         total_events,
     })
@@ -413,17 +642,8 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
         series: mean_series(&runs),
         fault_windows,
         unstable: None,
+        adaptive: None,
     }
-}
-
-/// How one task (a point's replication) ended.
-enum Outcome {
-    /// It ran to its end.
-    Done(RunOutput),
-    /// Its queues ran away.
-    Runaway(Runaway),
-    /// Not started: an earlier replication of its point ran away.
-    Skipped,
 }
 
 /// Cell-wise mean of the replications' series, ignoring NaN cells.

@@ -11,7 +11,7 @@ use crate::units::{format_count_approx, format_duration_approx, format_size_appr
 
 /// Why a sweep point has no measurements: one of its replications ran away (the
 /// lowest-numbered one; the point's later replications may not have run).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Instability {
     /// The component the run named (its name in the scenario); None if only the event
     /// queue held anything.

@@ -249,7 +249,7 @@ impl IntervalMean {
 }
 
 /// The unit a metric is reported in.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Unit {
     /// Milliseconds (latencies).
     Millis,
@@ -289,11 +289,13 @@ impl Unit {
 }
 
 /// The value of one metric in one replication.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum MetricValue {
     /// A latency distribution (nanoseconds); its replication value is the mean.
     Latency {
-        /// All values recorded after warm-up.
+        /// All values recorded after warm-up (stored by [`histogram_bytes`] when a run is
+        /// saved for a later merge or resume).
+        #[serde(with = "histogram_bytes")]
         histogram: Histogram<u64>,
         /// Exact mean in milliseconds.
         mean_ms: f64,
@@ -303,7 +305,7 @@ pub enum MetricValue {
 }
 
 /// One named metric of one replication.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Metric {
     /// `<component>.<quantity>`, e.g. `app.response_time`.
     pub name: String,
@@ -325,7 +327,7 @@ impl Metric {
 }
 
 /// What components report at the end of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct MetricSet {
     /// Metrics in the order components reported them.
     pub metrics: Vec<Metric>,
@@ -425,5 +427,29 @@ mod tests {
         assert!((histogram.mean_ms() - 1.5).abs() < 1e-12);
         histogram.reset();
         assert!(histogram.mean_ms().is_nan());
+    }
+}
+
+/// A histogram as the bytes of the HDR V2 format (lossless), for run records saved to disk
+/// (`stratus run --shard`, `--resume`). Read back, it auto-resizes like the histograms runs
+/// produce, so merging it gives the same result as merging the original.
+pub mod histogram_bytes {
+    use hdrhistogram::Histogram;
+    use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+
+    /// Writes `histogram` as V2 bytes.
+    pub fn serialize<S: serde::Serializer>(histogram: &Histogram<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2Serializer::new().serialize(histogram, &mut bytes).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_bytes(&bytes)
+    }
+
+    /// Reads V2 bytes back into an auto-resizing histogram.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Histogram<u64>, D::Error> {
+        let bytes: serde_bytes::ByteBuf = serde::Deserialize::deserialize(deserializer)?;
+        let mut histogram: Histogram<u64> =
+            Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(serde::de::Error::custom)?;
+        histogram.auto(true);
+        Ok(histogram)
     }
 }

@@ -23,7 +23,7 @@ use crate::metrics::{MetricSet, SeriesNames};
 pub use topology::Network;
 
 /// Index of a component in a world; messages are addressed by it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ComponentId(pub u32);
 
 impl ComponentId {
@@ -535,7 +535,7 @@ pub trait Component: Send {
 /// What a component holds that can grow without bound when it is fed faster than it works:
 /// the measure [`world::World`] keeps within a run's memory budget, and the evidence it gives
 /// when it stops a run whose queues ran away.
-#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Backlog {
     /// Requests waiting for a server: the queues themselves. The component holding the most
     /// is the one named when a run is stopped (calls in flight are only its echo upstream).

@@ -30,7 +30,7 @@ pub struct Stalled {
 pub const MAX_RECORDED_FAULT_WINDOWS: usize = 10_000;
 
 /// A period during which a fault was active.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FaultWindow {
     /// The fault's label.
     pub label: String,
@@ -70,7 +70,7 @@ pub struct RunConfig {
 
 /// Sampled time series of one run: row `r` holds the averages over
 /// `((r)·interval, (r+1)·interval]`, one column per name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TimeSeries {
     /// Sampling period.
     pub interval: SimDuration,
@@ -101,7 +101,7 @@ impl TimeSeries {
 }
 
 /// What one replication produced.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunOutput {
     /// End-of-run metrics, in component order.
     pub metrics: MetricSet,

@@ -87,6 +87,17 @@ pub fn headline(results: &ExperimentResults) -> (String, Vec<String>) {
             ));
             continue;
         }
+        if let Some(adaptive) = point.adaptive.as_ref().filter(|adaptive| !adaptive.met()) {
+            warnings.push(format!(
+                "point {}{label}: the 95% interval of {} is still ±{}% of its mean after {} replications \
+                 (target ±{}%): raise max_replications or accept the wider interval",
+                point.index,
+                adaptive.worst_metric,
+                significant(adaptive.precision * 100.0, 3),
+                adaptive.replications,
+                significant(adaptive.target.relative_precision * 100.0, 3)
+            ));
+        }
         let names = workloads(point);
         if names.is_empty() {
             // No workload: every latency the components measured.

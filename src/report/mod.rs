@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod console;
 pub mod html;
+pub mod runs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -146,8 +147,35 @@ pub fn summary_csv(results: &ExperimentResults) -> Vec<u8> {
         for metric in &point.metrics {
             rows.push(summary_row(point.index, &point.params, metric));
         }
+        if let Some(adaptive) = &point.adaptive {
+            rows.push(adaptive_row(point.index, &point.params, adaptive));
+        }
     }
     csv_bytes(rows)
+}
+
+/// The row of `summary.csv` that says how many replications an adaptive point ran: its
+/// status in the `metric` column (`replications (adaptive, ±5% on users.latency): met`), the
+/// [`STATUS_UNIT`], the replications run, and the relative half-width reached (the worst
+/// metric's) as the mean.
+fn adaptive_row(
+    point: usize,
+    params: &[String],
+    adaptive: &crate::experiment::adaptive::AdaptiveOutcome,
+) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(params.iter().cloned());
+    row.push(format!(
+        "replications (adaptive, ±{}% on {}): {}",
+        number(adaptive.target.relative_precision * 100.0),
+        adaptive.target.metrics.join(" and "),
+        if adaptive.met() { "met" } else { "not met at max_replications" }
+    ));
+    row.push(STATUS_UNIT.into());
+    row.push(adaptive.replications.to_string());
+    row.push(number(adaptive.precision));
+    row.extend(std::iter::repeat_n(String::new(), 8));
+    row
 }
 
 /// `replications.csv`: one row per point, replication and metric.

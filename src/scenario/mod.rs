@@ -6,6 +6,7 @@
 //! into typed specs and checks them by building the model once. A value that came from a sweep
 //! or an override is reported at the place in the file it replaced.
 
+mod adaptive;
 mod build;
 mod doc;
 mod estimate;
@@ -33,6 +34,7 @@ use crate::model::world::{RunConfig, World};
 use crate::model::{ComponentId, Network, SpecError, article};
 use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
 use crate::units::{ByteSize, Duration};
+pub use adaptive::AdaptiveConfig;
 pub use doc::{Diagnostic, parse_path};
 pub use simulation_doc::{SIMULATION_DOC, describe_default};
 
@@ -106,6 +108,10 @@ pub struct SimulationConfig {
     /// only when given, since the default depends on the machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_budget: Option<ByteSize>,
+    /// Run replications in rounds until the chosen metrics' intervals are narrow enough
+    /// (`replications` is then the first round); None: exactly `replications`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveConfig>,
 }
 
 fn default_replications() -> u32 {
@@ -153,6 +159,9 @@ impl SimulationConfig {
         }
         if self.replications == 0 {
             return Err(SpecError::new("replications", "at least 1 replication is needed"));
+        }
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.validate(self.replications).map_err(|error| error.within("adaptive"))?;
         }
         if let Some(budget) = self.memory_budget
             && budget.0 < MIN_MEMORY_BUDGET

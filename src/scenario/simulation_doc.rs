@@ -64,6 +64,19 @@ pub const SIMULATION_DOC: KindDoc = KindDoc {
                       go on; also settable with --memory-budget",
             source: "assumption: room for any stable scenario, well under a workstation's memory",
         },
+        ParamDoc {
+            name: "adaptive",
+            default: "off",
+            unit: "table",
+            meaning: "{ metrics = [\"users.latency\"], relative_precision = 0.05, max_replications = 100 }: run \
+                      replications in rounds (`replications` is the first) until each metric's 95% interval \
+                      half-width is within relative_precision of its mean; after n replications at precision h \
+                      the next round goes to ⌈n·(h/target)²⌉, at most 2n. Give a first round of at least 5: the \
+                      interval of 2 or 3 replications is itself too noisy to stop on. The same inputs run the same replications at any \
+                      thread count. summary.csv gets a row per point \"replications (adaptive, ±5% on …): met\" \
+                      (unit status; replications = how many ran; mean = the precision reached)",
+            source: "Law, Simulation Modeling and Analysis, 5th ed., §9.4.1 (sequential procedure)",
+        },
     ],
     metrics: &[],
 };

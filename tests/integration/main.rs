@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area, so CI links once.
 
+mod adaptive;
 mod analytic;
 mod aurora;
 mod budget;
@@ -12,4 +13,5 @@ mod layers;
 mod malformed;
 mod rds;
 mod rds_runs;
+mod shards;
 mod workloads;

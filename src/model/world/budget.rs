@@ -47,7 +47,7 @@ pub enum RunStop {
 }
 
 /// What made a run's queues count as runaway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RunawayCause {
     /// What the run held went over its memory budget of this many bytes.
     OverBudget {
@@ -60,7 +60,7 @@ pub enum RunawayCause {
 }
 
 /// A run stopped because a queue ran away, and the evidence.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Runaway {
     /// Why.
     pub cause: RunawayCause,

@@ -70,6 +70,7 @@ pub(crate) fn synthetic(sweep: bool) -> ExperimentResults {
                 },
                 fault_windows: Vec::new(),
                 unstable: None,
+                adaptive: None,
             }
         })
         .collect();
