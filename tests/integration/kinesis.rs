@@ -233,17 +233,19 @@ fn five_polling_consumers_see_records_after_about_a_second() {
     assert!(mean > 4.0 * single, "five {mean} vs one {single}");
 }
 
-/// Enhanced fan-out: pushed once readable (put latency, mean 20 ms) plus the push delay (mean
-/// 50 ms) and half a round trip: 70.2 ms; records riding an earlier push arrive sooner and
-/// in-order readability delays a few, so ±10%. This reproduces KDSDG's ~70 ms — by the
+/// Enhanced fan-out: a push leaves its first record's readable time (the put latency, mean
+/// 20 ms) plus the push delay (mean 50 ms) after it, and carries the records readable within
+/// 10 ms of the first, which so wait up to 10 ms less; plus half a round trip (0.15 ms). The
+/// mean lies between 60.2 and 70.2 ms, plus a few ms of in-order readability (a record waits
+/// for a slower predecessor's put): 58..75 ms. This reproduces KDSDG's ~70 ms — by the
 /// calibration of the push delay, which is the one assumed figure here. Five enhanced
 /// consumers do not slow each other (each has its own 2 MiB/s).
 #[test]
 fn enhanced_fan_out_delivers_in_about_70_ms_whatever_the_consumers() {
     let results = propagation(5, "fan_out = \"enhanced\"");
     let mean = value(&results, "stream.propagation");
-    println!("enhanced fan-out: propagation {mean:.1} ms (70.2 ms, KDSDG ~70 ms)");
-    assert!((mean - 70.2).abs() < 7.0, "enhanced fan-out propagation {mean} ms");
+    println!("enhanced fan-out: propagation {mean:.1} ms (60.2..70.2 ms, KDSDG ~70 ms)");
+    assert!((58.0..75.0).contains(&mean), "enhanced fan-out propagation {mean} ms");
     assert_eq!(value(&results, "stream.get_calls"), 0.0);
     assert!(value(&results, "stream.pushes") > 0.0);
 }

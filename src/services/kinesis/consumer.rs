@@ -232,6 +232,9 @@ impl KinesisConsumer {
             return; // Sent to a crashed consumer, or answering a call of its earlier life.
         }
         let Some((call, shard, first)) = unpack_call(reply.request.key) else { return };
+        if call == Call::Processed {
+            return; // The stream does not answer these; anything else is not a stream's reply.
+        }
         if call == Call::ListShards {
             self.listing = false;
             if reply.status != Status::Ok {

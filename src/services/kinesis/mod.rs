@@ -38,6 +38,12 @@
 //! for each consumer: `records_put = processed + dropped + lost + pending` (pending = in
 //! flight + unread).
 //!
+//! # Consumer faults
+//! A crash fault on a consumer (instance `main`) loses what it held; back up, it tells the
+//! stream it restarted (ListShards with [`protocol::RESTART`]) and reads every shard again from
+//! its last checkpoint, so records processed since are processed again (`duplicates`). The
+//! stream itself is a managed service and takes no instance faults.
+//!
 //! # Resharding and capacity modes
 //! `[[component.reshard]] at = "10m", shards = 8` calls UpdateShardCount: after
 //! `reshard_delay` the open shards close and the new count opens, splitting the space evenly;

@@ -122,3 +122,22 @@ fn get_records_reply_layout_and_the_call_limit() {
     assert_eq!(statuses[5], Status::Throttled, "5 calls per second per shard: {statuses:?}");
     assert!(statuses[..5].iter().all(|s| *s == Status::Ok));
 }
+
+/// UpdateShardCount from 3 to 2 (a merge) after its delay: the parents close, two children
+/// split the space evenly, and each child's parents are the closed shards overlapping it (the
+/// middle parent overlaps both children); new puts go to the children only.
+#[test]
+fn a_reshard_closes_the_parents_and_links_each_child_to_the_parents_it_overlaps() {
+    let mut bench = Bench::new("shards = 3\nreshard_delay = \"1s\"\n[[reshard]]\nat = \"1s\"\nshards = 2");
+    bench.replies(); // Runs the reshard timer (due at 2 s).
+    let stream = &bench.stream;
+    assert_eq!((stream.open_base, stream.open_count, stream.shards.len()), (3, 2, 5));
+    assert!(stream.shards[..3].iter().all(|shard| !shard.open));
+    assert_eq!(stream.shards[3].parents, [0, 1]);
+    assert_eq!(stream.shards[4].parents, [1, 2]);
+    assert_eq!((stream.shards[3].start, stream.shards[4].end), (0, u128::MAX));
+    bench.send(Op::Put, 0, 10);
+    let reply = bench.replies()[0];
+    let (shard, seq) = unpack_position(reply.tag);
+    assert_eq!((shard, seq), (4, 0), "MD5(\"0\") is in the upper half: the second child");
+}
