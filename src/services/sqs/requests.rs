@@ -132,6 +132,7 @@ impl Sqs {
             state: State::Delayed,
         });
         self.store.delayed_count += 1;
+        self.store.compact_arrivals();
         if self.retention_timer.is_none() {
             self.arm_retention(ctx);
         }
@@ -421,6 +422,9 @@ impl Sqs {
         let live = |&(due, slot, generation): &super::deadlines::Deadline| {
             batches.get(slot).is_some_and(|b| b.generation == generation && b.expires == due)
         };
+        if self.visibility_deadlines.len() > 2 * batches.len() + 1024 {
+            self.visibility_deadlines.compact(live);
+        }
         if let Some(due) = self.visibility_deadlines.earliest(live)
             && self.visibility_deadlines.armed.is_none_or(|armed| due < armed)
         {
