@@ -291,7 +291,7 @@ impl Store {
             self.by_arrival.retain(|r| msgs.get(r.slot).is_some_and(|m| m.seq == r.seq));
         }
         self.maintenance = self.maintenance.wrapping_add(1);
-        if self.maintenance % 4096 == 0 {
+        if self.maintenance.is_multiple_of(4096) {
             let refs: usize = self.servers.iter().map(VecDeque::len).sum::<usize>()
                 + self.groups.iter().map(|g| g.queue.len()).sum::<usize>();
             if refs as u64 > 2 * self.visible + 1024 {
