@@ -183,7 +183,7 @@ impl Sqs {
     /// short one) and replies if it found any; false if none were found.
     fn deliver(&mut self, request: Request, max: usize, long: bool, ctx: &mut Ctx<'_>) -> bool {
         let room = (u64::from(self.plan.in_flight_limit).saturating_sub(self.store.in_flight) as usize).min(max);
-        // Receipts hold 20 bits of batch slot: at most 2^20 batches in flight (far above the
+        // Receipts hold 18 bits of batch slot: at most 2^18 − 1 batches in flight (above the
         // 120,000 in-flight messages of the default limit).
         let slots_full = self.store.batches.len() >= (1 << Receipt::SLOT_BITS) - 1;
         if room == 0 || self.store.visible == 0 || slots_full {
