@@ -516,3 +516,51 @@ arrival = {{ process = "step", rate = 0.2, steps = [{{ at = "60s", rate = 0 }}] 
     assert_eq!(metric(&with, "q.deleted").mean, metric(&with, "q.sent").mean);
     assert!(metric(&without, "q.duplicates").mean >= metric(&without, "q.sent").mean * 0.5);
 }
+
+/// A function that refuses invocations over its concurrency (a stand-in: a station of 2
+/// servers with no waiting room, 100 ms per batch, answering `rejected`): a refused batch is
+/// not deleted, comes back after the 2 s visibility timeout and is retried by a later poll, so
+/// nothing is lost and everything is processed once sends stop. The 5 pollers' long polls
+/// return as soon as one message is there (no batching window), so batches are small and the
+/// function's 20 invocations/s bound the rate near 20 messages/s: 30/s for 20 s (600
+/// messages) is worked off well within the 90 s, with many refusals on the way.
+#[test]
+fn lambda_batches_refused_by_the_function_come_back() {
+    let toml = r#"
+name = "sqs-lambda-refused"
+[simulation]
+duration = "90s"
+replications = 2
+seed = 31
+
+[[component]]
+name = "q"
+kind = "sqs"
+visibility_timeout = "2s"
+
+[[component]]
+name = "fn"
+kind = "station"
+servers = 2
+queue_limit = 0
+service = "100ms"
+
+[[component]]
+name = "c"
+kind = "sqs_consumer"
+queue = "q"
+mode = "lambda"
+function = "fn"
+
+[[workload]]
+name = "p"
+target = "q"
+arrival = { process = "step", rate = 30, steps = [{ at = "20s", rate = 0 }] }
+"#;
+    let results = run("sqs-lambda-refused.toml", toml);
+    assert_conserved(&results);
+    assert_eq!(reps(&results, "q.deleted"), reps(&results, "q.sent"), "all processed in the end");
+    assert!(metric(&results, "c.failed").mean > 0.0, "some batches were refused");
+    assert!(metric(&results, "q.redeliveries").mean > 0.0);
+    assert!(metric(&results, "c.function_errors.rejected").mean > 0.0);
+}

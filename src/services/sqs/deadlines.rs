@@ -61,6 +61,18 @@ impl Deadlines {
         }
     }
 
+    /// Entries held, live or stale.
+    pub fn len(&self) -> usize {
+        self.in_order.len() + self.out_of_order.len()
+    }
+
+    /// Drops every entry `live` rejects (when stale entries pile up behind a live one that is
+    /// due late: a long visibility timeout).
+    pub fn compact(&mut self, live: impl Fn(&Deadline) -> bool) {
+        self.in_order.retain(|d| live(d));
+        self.out_of_order.retain(|Reverse(d)| live(d));
+    }
+
     /// Entries held (live or stale), for the memory estimate.
     pub fn capacity(&self) -> usize {
         self.in_order.capacity() + self.out_of_order.capacity()
@@ -85,5 +97,8 @@ mod tests {
         assert_eq!(d.pop_due(t(25)), Some((t(20), 1, 0)));
         assert_eq!(d.pop_due(t(25)), None);
         assert_eq!(d.earliest(|_| true), Some(t(30)));
+        d.push((t(40), 4, 0));
+        d.compact(|e| e.1 != 3);
+        assert_eq!((d.len(), d.earliest(|_| true)), (1, Some(t(40))));
     }
 }

@@ -14,11 +14,11 @@
 //!
 //! # Replies
 //! A receive's reply carries `count` messages (0 for an empty receive) and in `tag` a receipt
-//! laid out as [`Receipt`]: bits 0–19 the slot of the in-flight batch in the queue, bits 20–29
+//! laid out as [`Receipt`]: bits 0–17 the slot of the in-flight batch in the queue, bits 18–27
 //! the **poison mask** (bit i set: the i-th message of the batch is poisoned and fails every
-//! processing attempt), bits 30–49 the batch's generation (a receipt of a batch that expired or
-//! was deleted meanwhile no longer matches), bits 50–53 the number of messages in the batch,
-//! bits 54–63 the batch's total payload in units of 16 KiB, rounded up (what a Lambda
+//! processing attempt), bits 28–47 the batch's generation (a receipt of a batch that expired or
+//! was deleted meanwhile no longer matches), bits 48–51 the number of messages in the batch,
+//! bits 52–63 the batch's total payload in units of 4 KiB, rounded up (what a Lambda
 //! invocation of the batch carries). Generations are a queue-wide counter: a stale receipt
 //! could only be mistaken for a live one after 2^20 (about a million) later receives. A GetQueueAttributes reply carries
 //! ApproximateNumberOfMessagesVisible in `count` (saturated at `u32::MAX`).
@@ -35,7 +35,7 @@ pub const MAX_BATCH: usize = 10;
 /// A receipt: which in-flight batch, its generation, its poison mask and its size.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
-    /// Slot of the batch in the queue's in-flight table (20 bits).
+    /// Slot of the batch in the queue's in-flight table (18 bits).
     pub slot: u32,
     /// The batch's generation (20 bits).
     pub generation: u32,
@@ -43,20 +43,22 @@ pub struct Receipt {
     pub poison: u16,
     /// Messages in the batch (4 bits).
     pub count: u8,
-    /// Total payload of the batch in units of 16 KiB, rounded up (10 bits, saturating at
+    /// Total payload of the batch in units of 4 KiB, rounded up (12 bits, saturating at
     /// 16 MiB, above the 10 MiB of 10 messages of 1 MiB).
     pub size_units: u32,
 }
 
 impl Receipt {
-    /// Slot bits kept in a tag: at most 2^20 batches are in flight at once.
-    pub const SLOT_BITS: u32 = 20;
+    /// Slot bits kept in a tag: at most 2^18 − 1 = 262,143 batches are in flight at once
+    /// (above the default in-flight limit of 120,000 messages; a larger configured limit is
+    /// capped by it).
+    pub const SLOT_BITS: u32 = 18;
     /// Generation bits kept in a tag.
     pub const GENERATION_BITS: u32 = 20;
     /// Size bits kept in a tag.
-    pub const SIZE_BITS: u32 = 10;
-    /// Bytes per size unit (16 KiB).
-    pub const SIZE_UNIT: u64 = 16 * 1024;
+    pub const SIZE_BITS: u32 = 12;
+    /// Bytes per size unit (4 KiB).
+    pub const SIZE_UNIT: u64 = 4 * 1024;
 
     /// The receipt as a reply tag.
     pub fn tag(self) -> u64 {
@@ -64,17 +66,17 @@ impl Receipt {
         let generation = u64::from(self.generation & ((1 << Self::GENERATION_BITS) - 1));
         let units = u64::from(self.size_units.min((1 << Self::SIZE_BITS) - 1));
         let count = u64::from(self.count & 0xF);
-        slot | (u64::from(self.poison & MESSAGE_MASK as u16) << 20) | (generation << 30) | (count << 50) | (units << 54)
+        slot | (u64::from(self.poison & MESSAGE_MASK as u16) << 18) | (generation << 28) | (count << 48) | (units << 52)
     }
 
     /// The receipt a tag carries.
     pub fn from_tag(tag: u64) -> Self {
         Receipt {
             slot: (tag & ((1 << Self::SLOT_BITS) - 1)) as u32,
-            poison: ((tag >> 20) as u32 & MESSAGE_MASK) as u16,
-            generation: ((tag >> 30) & ((1 << Self::GENERATION_BITS) - 1)) as u32,
-            count: ((tag >> 50) & 0xF) as u8,
-            size_units: (tag >> 54) as u32,
+            poison: ((tag >> 18) as u32 & MESSAGE_MASK) as u16,
+            generation: ((tag >> 28) & ((1 << Self::GENERATION_BITS) - 1)) as u32,
+            count: ((tag >> 48) & 0xF) as u8,
+            size_units: (tag >> 52) as u32,
         }
     }
 
@@ -204,13 +206,13 @@ mod tests {
     #[test]
     fn receipts_round_trip_through_tags() {
         let receipt =
-            Receipt { slot: 123_456, generation: (1 << 20) - 1, poison: 0b10_0000_0101, count: 10, size_units: 640 };
+            Receipt { slot: 123_456, generation: (1 << 20) - 1, poison: 0b10_0000_0101, count: 10, size_units: 2560 };
         assert_eq!(Receipt::from_tag(receipt.tag()), receipt);
         let wrapped = Receipt { generation: (1 << 20) + 5, ..receipt };
         assert_eq!(Receipt::from_tag(wrapped.tag()).generation, 5, "generations wrap at 20 bits");
         assert!(Receipt::from_tag(wrapped.tag()).names((1 << 20) + 5));
         let huge = Receipt { size_units: 1 << 20, ..receipt };
-        assert_eq!(Receipt::from_tag(huge.tag()).size_units, (1 << 10) - 1, "sizes saturate");
+        assert_eq!(Receipt::from_tag(huge.tag()).size_units, (1 << 12) - 1, "sizes saturate");
         assert_eq!(Receipt::from_tag(huge.tag()).count, 10);
     }
 

@@ -132,6 +132,7 @@ impl Sqs {
             state: State::Delayed,
         });
         self.store.delayed_count += 1;
+        self.store.compact_arrivals();
         if self.retention_timer.is_none() {
             self.arm_retention(ctx);
         }
@@ -182,7 +183,7 @@ impl Sqs {
     /// short one) and replies if it found any; false if none were found.
     fn deliver(&mut self, request: Request, max: usize, long: bool, ctx: &mut Ctx<'_>) -> bool {
         let room = (u64::from(self.plan.in_flight_limit).saturating_sub(self.store.in_flight) as usize).min(max);
-        // Receipts hold 20 bits of batch slot: at most 2^20 batches in flight (far above the
+        // Receipts hold 18 bits of batch slot: at most 2^18 − 1 batches in flight (above the
         // 120,000 in-flight messages of the default limit).
         let slots_full = self.store.batches.len() >= (1 << Receipt::SLOT_BITS) - 1;
         if room == 0 || self.store.visible == 0 || slots_full {
@@ -421,6 +422,9 @@ impl Sqs {
         let live = |&(due, slot, generation): &super::deadlines::Deadline| {
             batches.get(slot).is_some_and(|b| b.generation == generation && b.expires == due)
         };
+        if self.visibility_deadlines.len() > 2 * batches.len() + 1024 {
+            self.visibility_deadlines.compact(live);
+        }
         if let Some(due) = self.visibility_deadlines.earliest(live)
             && self.visibility_deadlines.armed.is_none_or(|armed| due < armed)
         {

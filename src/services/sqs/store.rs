@@ -113,6 +113,7 @@ pub struct Store {
     pub last_first_delivery: Vec<u64>,
     next_seq: u64,
     next_generation: u32,
+    maintenance: u32,
 }
 
 impl Store {
@@ -277,6 +278,33 @@ impl Store {
             self.by_arrival.pop_front();
         }
         None
+    }
+
+    /// Drops references to messages that are gone from the arrival list once they are most
+    /// of it (an old message still stored keeps the front: the deleted ones behind it would
+    /// otherwise pile up). Amortized O(1) per message.
+    /// The servers' and groups' lists get the same treatment for references to messages that
+    /// expired while visible (nothing else leaves them stale), checked every 4,096 calls.
+    pub fn compact_arrivals(&mut self) {
+        if self.by_arrival.len() > 2 * self.msgs.len() + 1024 {
+            let msgs = &self.msgs;
+            self.by_arrival.retain(|r| msgs.get(r.slot).is_some_and(|m| m.seq == r.seq));
+        }
+        self.maintenance = self.maintenance.wrapping_add(1);
+        if self.maintenance.is_multiple_of(4096) {
+            let refs: usize = self.servers.iter().map(VecDeque::len).sum::<usize>()
+                + self.groups.iter().map(|g| g.queue.len()).sum::<usize>();
+            if refs as u64 > 2 * self.visible + 1024 {
+                let msgs = &self.msgs;
+                let live = |r: &Ref| msgs.get(r.slot).is_some_and(|m| m.seq == r.seq && m.state == State::Visible);
+                for server in &mut self.servers {
+                    server.retain(live);
+                }
+                for group in &mut self.groups {
+                    group.queue.retain(live);
+                }
+            }
+        }
     }
 
     /// Messages stored that were never deleted (ghost copies left out).

@@ -277,3 +277,22 @@ fn fifo_calls_are_rate_limited() {
     h.run_for(secs(1));
     assert_eq!(h.send(1), Status::Ok, "refilled after a second");
 }
+
+/// A queue nobody consumes keeps only what retention has not expired: the servers' lists
+/// drop references to expired messages (at most 2 × visible + 1,024, checked every 4,096
+/// sends), so memory does not grow with time.
+#[test]
+fn expired_messages_leave_no_references_behind() {
+    let mut h = Harness::new("retention = \"60s\"");
+    for _ in 0..20 {
+        h.run_for(secs(61));
+        for key in 0..1000 {
+            h.send(key);
+        }
+    }
+    assert_eq!(h.sqs.m.expired.total(), 19_000);
+    assert_eq!(h.sqs.store.visible, 1000);
+    let refs: usize = h.sqs.store.servers.iter().map(|s| s.len()).sum();
+    assert!(refs <= 2 * 1000 + 1024 + 4096, "{refs} references for 1,000 messages");
+    assert!(h.sqs.store.by_arrival.len() <= 1000 + 1024);
+}

@@ -60,17 +60,23 @@ impl Consumer {
             self.window_receives += 1;
             self.retire_poller(w, ctx.now());
         }
+        self.pause(w, self.plan.empty_pause, ctx);
+    }
+
+    /// Worker `w` waits `pause` before polling again (at once if zero), or stops if it is no
+    /// longer wanted.
+    fn pause(&mut self, w: usize, pause: SimDuration, ctx: &mut Ctx<'_>) {
         let worker = &mut self.workers[w];
         if !worker.active {
             worker.phase = Phase::Stopped;
             return;
         }
-        if self.plan.empty_pause == SimDuration::ZERO {
+        if pause == SimDuration::ZERO {
             self.receive(w, ctx);
         } else {
             worker.phase = Phase::Pausing;
             let timer = Timer::new(ConsumerTimer::PollAgain, w as u32, 0).tagged(worker.incarnation);
-            ctx.timer(self.plan.empty_pause, timer);
+            ctx.timer(pause, timer);
         }
     }
 
@@ -178,8 +184,16 @@ impl Consumer {
                 self.m.failed.add(count);
                 self.m.poisoned.add(u64::from((worker.poison & MESSAGE_MASK as u16).count_ones()));
                 if status == Status::Throttled {
+                    // Over the function's concurrency: this poller retires (down to the
+                    // initial 5), and if it stays it backs off before polling again.
                     self.m.throttled.incr();
                     self.retire_poller(w, ctx.now());
+                    let now = ctx.now();
+                    let worker = &mut self.workers[w];
+                    self.m.batch_time.record(now.saturating_since(worker.received));
+                    self.set_busy(now, -1);
+                    self.pause(w, self.plan.client.backoff(1, ctx.rng), ctx);
+                    return;
                 }
             }
             self.finish_batch(w, ctx);
