@@ -3,9 +3,9 @@
 //! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
 
 pub mod aurora;
-pub mod lambda;
-pub mod kinesis;
 pub mod elasticache;
+pub mod kinesis;
+pub mod lambda;
 pub mod rds;
 pub mod registry;
 pub mod sns;

@@ -7,9 +7,9 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::aurora::{AURORA_DOC, AuroraConfig};
-use super::lambda::{LAMBDA_DOC, LambdaConfig};
-use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
 use super::elasticache::{ELASTICACHE_DOC, ElastiCacheConfig};
+use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
+use super::lambda::{LAMBDA_DOC, LambdaConfig};
 use super::rds::{RDS_DOC, RdsConfig};
 use super::sns::{SNS_DOC, SnsConfig};
 use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};

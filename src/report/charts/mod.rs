@@ -304,13 +304,10 @@ use draw::*;
 /// Every chart of `results`, in the order they are written.
 fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
     let mut charts = Vec::new();
-    let latency = ordered_names(
-        results
-            .points
-            .iter()
-            .flat_map(|p| p.metrics.iter().map(|m| m.name.as_str()))
-            .filter(|name| results.points.iter().any(|p| p.histograms.iter().any(|(h, _)| h == name))),
-    );
+    let latency =
+        ordered_names(results.points.iter().flat_map(|p| p.metrics.iter().map(|m| m.name.as_str())).filter(|name| {
+            results.points.iter().any(|p| p.histograms.iter().any(|(h, histogram)| h == name && !histogram.is_empty()))
+        }));
     for metric in &latency {
         charts.push(latency_cdf_chart(results, metric));
     }
@@ -321,11 +318,26 @@ fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
             charts.push(sweep_chart(results, &layout, metric));
         }
     }
+    // A series with no value at any point (a shard a stream does not have, say) has nothing
+    // to draw.
     let series = ordered_names(results.points.iter().flat_map(|p| p.series.names.iter().map(String::as_str)));
-    for name in &series {
+    for name in series.iter().filter(|name| has_values(results, name)) {
         charts.push(time_series_chart(results, name, shades));
     }
     charts
+}
+
+/// True if series `name` has a finite value at some point and time.
+fn has_values(results: &ExperimentResults, name: &str) -> bool {
+    results.points.iter().any(|point| {
+        let columns = point.series.names.len();
+        match point.series.names.iter().position(|n| n == name) {
+            Some(column) if columns > 0 => {
+                point.series.values.iter().skip(column).step_by(columns).any(|value| value.is_finite())
+            }
+            _ => false,
+        }
+    })
 }
 
 /// Draws every chart of `results` into `dir/charts/` as `<kind>-<name>.svg` and `.png` (names
