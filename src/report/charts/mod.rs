@@ -304,10 +304,13 @@ use draw::*;
 /// Every chart of `results`, in the order they are written.
 fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
     let mut charts = Vec::new();
-    let latency =
-        ordered_names(results.points.iter().flat_map(|p| p.metrics.iter().map(|m| m.name.as_str())).filter(|name| {
-            results.points.iter().any(|p| p.histograms.iter().any(|(h, histogram)| h == name && !histogram.is_empty()))
-        }));
+    let latency = ordered_names(
+        results
+            .points
+            .iter()
+            .flat_map(|p| p.metrics.iter().map(|m| m.name.as_str()))
+            .filter(|name| results.points.iter().any(|p| p.histograms.iter().any(|(h, _)| h == name))),
+    );
     for metric in &latency {
         charts.push(latency_cdf_chart(results, metric));
     }
