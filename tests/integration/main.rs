@@ -13,6 +13,7 @@ mod kinesis;
 mod lambda;
 mod layers;
 mod malformed;
+mod pipelines;
 mod rds;
 mod rds_runs;
 mod shards;
