@@ -2,10 +2,11 @@
 //! and cluster, read replicas, RDS Proxy) and [`aurora`] (quorum storage, replicas, failover);
 //! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
 
+pub mod app;
 pub mod aurora;
-pub mod lambda;
-pub mod kinesis;
 pub mod elasticache;
+pub mod kinesis;
+pub mod lambda;
 pub mod rds;
 pub mod registry;
 pub mod sns;

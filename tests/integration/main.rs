@@ -2,6 +2,7 @@
 
 mod adaptive;
 mod analytic;
+mod app;
 mod aurora;
 mod budget;
 mod cli;
@@ -9,8 +10,8 @@ mod common;
 mod documented;
 mod elasticache;
 mod faults;
-mod lambda;
 mod kinesis;
+mod lambda;
 mod layers;
 mod malformed;
 mod rds;
