@@ -188,7 +188,9 @@ impl Measures {
         for (cause, counter) in CAUSES.iter().zip(&self.failed_by_cause) {
             out.scalar(format!("{name}.errors.{cause}"), Unit::Requests, counter.total() as f64);
         }
-        let ratio = if requests > 0 { self.ok.total() as f64 / requests as f64 } else { f64::NAN };
+        // Of the requests that ended in the window (some that end in it began before it).
+        let ended = self.ok.total() + self.failed.total();
+        let ratio = if ended > 0 { self.ok.total() as f64 / ended as f64 } else { f64::NAN };
         out.scalar(format!("{name}.success_ratio"), Unit::Fraction, ratio);
         out.scalar(format!("{name}.lb_503"), Unit::Requests, self.lb_503.total() as f64);
         out.scalar(format!("{name}.lb_504"), Unit::Requests, self.lb_504.total() as f64);
