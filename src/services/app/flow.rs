@@ -39,7 +39,7 @@ impl App {
         let read = request.op.is_read();
         let Some(i) = self.pick(ctx) else {
             self.m.lb_503.incr();
-            self.m.ended(read, Status::Unavailable, now - now);
+            self.m.ended(read, Status::Unavailable, crate::engine::SimDuration::ZERO);
             ctx.reply(request, Status::Unavailable);
             return;
         };
