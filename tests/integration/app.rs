@@ -159,19 +159,10 @@ at = "0s"
     assert_eq!(metric(&results, "app.write.2.s1.latency").count, Some(0));
 }
 
-/// 4 instances behind round robin at 400 requests/s; instance-1 crashes at 60 s for good.
-/// Health checks every 10 s (from a random phase), 2 s timeout, unhealthy after 2 failures:
-/// the first failing check comes U(0, 10 s) after the crash, the second 10 s later, and its
-/// result 2 s after that, so detection takes 12-22 s. Meanwhile round robin sends the dead
-/// instance exactly a quarter of the arrivals, each answered 504 after the connect timeout:
-/// lost ≈ 400/4 × detection time. Per replication the Poisson count over ~17 s (≈ 6,800
-/// arrivals, a quarter of them to the dead instance) has a standard deviation of about
-/// √1,700 ≈ 41 (2.5%), and the 502s of the requests in progress at the crash are a handful;
-/// 10% tolerance.
-#[test]
-fn a_dead_instance_gets_requests_until_the_health_check_marks_it() {
-    let results = run(
-        "app-dead",
+/// 4 instances (4 workers, 1 ms CPU) at 400 requests/s; instance-1 crashes at 60 s for good;
+/// health checks every 10 s, 2 s timeout, unhealthy after 2 failures.
+fn dead_instance(balancer: &str) -> String {
+    format!(
         r#"
 name = "app-dead"
 [simulation]
@@ -183,20 +174,35 @@ seed = 8
 name = "app"
 kind = "app"
 instances = 4
+balancer = "{balancer}"
 workers = 4
-cpu = { dist = "exponential", mean = "1ms" }
-health_check = { interval = "10s", timeout = "2s", unhealthy_threshold = 2 }
+cpu = {{ dist = "exponential", mean = "1ms" }}
+health_check = {{ interval = "10s", timeout = "2s", unhealthy_threshold = 2 }}
 [[workload]]
 name = "users"
 target = "app"
-arrival = { process = "poisson", rate = 400 }
+arrival = {{ process = "poisson", rate = 400 }}
 [[fault]]
 action = "crash"
 target = "app"
 instance = "instance-1"
 at = "60s"
-"#,
-    );
+"#
+    )
+}
+
+/// 4 instances behind round robin at 400 requests/s; instance-1 crashes at 60 s for good.
+/// Health checks every 10 s (from a random phase), 2 s timeout, unhealthy after 2 failures:
+/// the first failing check comes U(0, 10 s) after the crash, the second 10 s later, and its
+/// result 2 s after that, so detection takes 12-22 s. Meanwhile round robin sends the dead
+/// instance exactly a quarter of the arrivals, each answered 504 after the connect timeout:
+/// lost ≈ 400/4 × detection time. Per replication the Poisson count over ~17 s (≈ 6,800
+/// arrivals, a quarter of them to the dead instance) has a standard deviation of about
+/// √1,700 ≈ 41 (2.5%), and the 502s of the requests in progress at the crash are a handful;
+/// 10% tolerance.
+#[test]
+fn a_dead_instance_gets_requests_until_the_health_check_marks_it() {
+    let results = run("app-dead", &dead_instance("round_robin"));
     let detection = per_replication(&results, "app.detection_time");
     let lost = per_replication(&results, "app.lb_504");
     for (d, lost) in detection.iter().zip(&lost) {
@@ -274,4 +280,18 @@ fn describe_app_lists_every_parameter_with_its_source() {
     }
     assert_eq!(text.matches("source:").count(), APP_DOC.params.len());
     assert!(text.contains("ALB health checks") && text.contains("ASG target tracking"));
+}
+
+/// Least outstanding requests counts the requests waiting to connect to the dead instance
+/// (each held for the 10 s connect timeout), so after the first one the dead instance has
+/// more outstanding than the live ones (which hold ~0.1 each: 100/s × 1 ms) and is avoided:
+/// it gets about one request per 10 s connect timeout, against a quarter of the arrivals
+/// under round robin (~1,700 per replication): fewer than 20 in each replication.
+#[test]
+fn least_outstanding_balancing_avoids_a_dead_instance_before_the_health_check_does() {
+    let results = run("app-dead-lor", &dead_instance("least_outstanding_requests"));
+    for lost in per_replication(&results, "app.lb_504") {
+        assert!((1.0..20.0).contains(&lost), "{lost} requests sent to the dead instance");
+    }
+    assert!(per_replication(&results, "app.detection_time").iter().all(|d| (12_000.0..=22_000.0).contains(d)));
 }

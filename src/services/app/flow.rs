@@ -46,8 +46,10 @@ impl App {
         self.m.per_instance[i].incr();
         if !self.alive(i, ctx) {
             // Registered and not yet found unhealthy: the balancer cannot connect.
+            // It counts as outstanding there (least-outstanding balancing sees it).
             self.m.lb_504.incr();
-            let slot = self.connecting.insert(request);
+            self.instances[i].outstanding += 1;
+            let slot = self.connecting.insert((request, i as u16));
             ctx.timer(self.plan.connect_timeout, Timer::new(AppTimer::ConnectTimeout, slot, 0));
             return;
         }

@@ -147,8 +147,9 @@ pub struct App {
     callers: Vec<Caller<u64>>,
     flows: Slab<Flow>,
     next_generation: u32,
-    /// Requests sent to a dead target, waiting for the balancer's connect timeout.
-    connecting: Slab<Request>,
+    /// Requests sent to a dead target (and that target), waiting for the balancer's connect
+    /// timeout.
+    connecting: Slab<(Request, u16)>,
     home_az: u16,
     scaler: autoscale::Scaler,
     m: Measures,
@@ -281,13 +282,12 @@ impl App {
         }
         instance.pool.crash(ctx);
         instance.epoch = instance.epoch.wrapping_add(1);
-        instance.outstanding = 0;
         if instance.state == State::InService && instance.lb_healthy {
             instance.died_at = Some(now);
         }
         self.track_busy(i, now);
         let (m, flows) = (&mut self.m, &mut self.flows);
-        flows.remove_where(
+        let removed = flows.remove_where(
             |flow| flow.instance as usize == i,
             |flow| {
                 m.lb_502.incr();
@@ -295,6 +295,8 @@ impl App {
                 ctx.reply(flow.request, crate::model::Status::Unavailable);
             },
         );
+        let instance = &mut self.instances[i];
+        instance.outstanding = instance.outstanding.saturating_sub(removed as u32);
     }
 
     /// Instance `i` may be back: its pool recovers, empty.
@@ -410,7 +412,9 @@ impl App {
             Some(AppTimer::HealthCheck) => self.on_health_check(timer.data as usize, ctx),
             Some(AppTimer::HealthFailed) => self.on_health_failed(timer.data as usize, timer.tag, ctx),
             Some(AppTimer::ConnectTimeout) => {
-                if let Some(request) = self.connecting.remove(timer.slot) {
+                if let Some((request, i)) = self.connecting.remove(timer.slot) {
+                    let instance = &mut self.instances[i as usize];
+                    instance.outstanding = instance.outstanding.saturating_sub(1);
                     let now = ctx.now();
                     self.m.ended(request.op.is_read(), crate::model::Status::TimedOut, now - request.arrived);
                     ctx.reply(request, crate::model::Status::TimedOut);
