@@ -2,6 +2,7 @@
 //! and cluster, read replicas, RDS Proxy) and [`aurora`] (quorum storage, replicas, failover);
 //! and the [`registry`] of component kinds that a scenario's `kind = "..."` selects.
 
+pub mod app;
 pub mod aurora;
 pub mod elasticache;
 pub mod kinesis;

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::app::{APP_DOC, AppConfig};
 use super::aurora::{AURORA_DOC, AuroraConfig};
 use super::elasticache::{ELASTICACHE_DOC, ElastiCacheConfig};
 use super::kinesis::{ConsumerConfig as KinesisConsumerConfig, KINESIS_CONSUMER_DOC, KINESIS_DOC, KinesisConfig};
@@ -87,6 +88,7 @@ component_kinds! {
     Kinesis(KinesisConfig) = "kinesis",
     KinesisConsumer(KinesisConsumerConfig) = "kinesis_consumer",
     ElastiCache(ElastiCacheConfig) = "elasticache",
+    App(AppConfig) = "app",
 }
 
 /// Every documented kind and table, for `stratus describe`.
@@ -101,6 +103,7 @@ pub const KIND_DOCS: &[KindDoc] = &[
     KINESIS_DOC,
     KINESIS_CONSUMER_DOC,
     ELASTICACHE_DOC,
+    APP_DOC,
     WORKLOAD_DOC,
     CLIENT_DOC,
     TOPOLOGY_DOC,
@@ -203,6 +206,7 @@ pub fn documented_defaults(kind: &str) -> Option<toml::Table> {
         "kinesis" => defaults::<KinesisConfig>("", &[]),
         "kinesis_consumer" => defaults::<KinesisConsumerConfig>("stream = \"x\"", &["stream"]),
         "elasticache" => defaults::<ElastiCacheConfig>("", &[]),
+        "app" => defaults::<AppConfig>("", &[]),
         "workload" => defaults::<WorkloadConfig>("target = \"x\"", &["target"]),
         "client" => defaults::<ClientConfig>("", &[]),
         "topology" => defaults::<TopologyConfig>("", &[]),

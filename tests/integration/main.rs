@@ -2,6 +2,7 @@
 
 mod adaptive;
 mod analytic;
+mod app;
 mod aurora;
 mod budget;
 mod cli;
