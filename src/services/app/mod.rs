@@ -26,7 +26,7 @@
 //! (the ALB is in every AZ).
 //!
 //! # Autoscaling
-//! Target tracking on mean CPU utilization (see [`autoscale`]).
+//! Target tracking on mean CPU utilization (see `autoscale.rs`).
 
 mod autoscale;
 mod config;

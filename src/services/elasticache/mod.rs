@@ -17,7 +17,7 @@
 //! Cluster does; the slots are split into equal contiguous ranges over `shards` shards (one
 //! shard without cluster mode). Memcached clients hash keys over nodes themselves (ketama in
 //! most clients); the same slot ranges stand for that here. Each shard is a primary and
-//! `replicas` replicas (Redis), each node a [`ServerPool`] of `threads` servers with the
+//! `replicas` replicas (Redis), each node a [`ServerPool`](crate::blocks::station::ServerPool) of `threads` servers with the
 //! `service` time per command. Every command goes to the shard's primary. Replication to
 //! replicas is not simulated message by message: a replica holds the primary's items (its
 //! lag of a few milliseconds is left out), which is what a failover keeps.

@@ -1,5 +1,5 @@
 //! The messages between producers, the stream and its consumers, and how their fields are laid
-//! out. Everything that travels is a [`Request`] or a [`Reply`] (plain `Copy` data); records
+//! out. Everything that travels is a [`Request`](crate::model::Request) or a [`Reply`](crate::model::Reply) (plain `Copy` data); records
 //! stay in the stream's per-shard buffers and a reply says how many it carries and where they
 //! are.
 //!

@@ -4,7 +4,7 @@
 //! `stratus describe sqs_consumer`) and on the constants re-exported here.
 //!
 //! # The queue
-//! Messages are values in the queue's own storage ([`store`]): a slab of messages and lists of
+//! Messages are values in the queue's own storage (`store.rs`): a slab of messages and lists of
 //! references to them. A standard queue spreads its messages over `servers` storage servers
 //! (chosen at random per message); a long poll (WaitTimeSeconds 1–20 s) reads every server,
 //! a short poll (0 s) only a random subset of `short_poll_fraction` of them, so it can come

@@ -1,5 +1,5 @@
 //! The SQS protocol: how the queue's API calls are written in a [`Request`] and answered in a
-//! [`Reply`], and the timers of the queue and of its consumers.
+//! [`Reply`](crate::model::Reply), and the timers of the queue and of its consumers.
 //!
 //! # Requests to a queue (`kind = "sqs"`)
 //! | call | `op` | `key` | `size` |
