@@ -12,6 +12,7 @@ pub mod engine;
 pub mod experiment;
 pub mod metrics;
 pub mod model;
+pub mod planning;
 pub mod report;
 pub mod scenario;
 pub mod services;

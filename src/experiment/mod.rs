@@ -192,6 +192,46 @@ pub struct ExperimentResults {
     pub points: Vec<PointResult>,
     /// Total events delivered over all runs.
     pub total_events: u64,
+    /// What capacity planning needs: objectives, prices, what each point bills for.
+    pub plan_inputs: PlanInputs,
+}
+
+/// What capacity planning ([`crate::planning`]) needs of a scenario besides its results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlanInputs {
+    /// The scenario's `[[objective]]`s.
+    #[serde(default)]
+    pub objectives: Vec<crate::scenario::ObjectiveConfig>,
+    /// Its `[pricing]`.
+    #[serde(default)]
+    pub pricing: crate::scenario::PricingConfig,
+    /// What each point's components bill for, by point index.
+    #[serde(default)]
+    pub billing: Vec<Vec<crate::model::billing::BillableItem>>,
+}
+
+impl PlanInputs {
+    /// The plan inputs of `scenario`: objectives and prices from its first point (they are
+    /// not swept), billing from every point.
+    pub fn of(scenario: &Scenario) -> PlanInputs {
+        let first = &scenario.points[0].spec;
+        PlanInputs {
+            objectives: first.objectives.clone(),
+            pricing: first.pricing.clone(),
+            billing: scenario
+                .points
+                .iter()
+                .map(|point| {
+                    point
+                        .spec
+                        .components
+                        .iter()
+                        .flat_map(|component| component.config.billing(&component.name))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
 }
 
 impl PointResult {
@@ -255,6 +295,9 @@ pub struct Grid {
     pub sweep_params: Vec<String>,
     /// The points, in index order.
     pub points: Vec<GridPoint>,
+    /// Objectives, prices and billing, for capacity planning.
+    #[serde(default)]
+    pub plan_inputs: PlanInputs,
 }
 
 /// One sweep point of a [`Grid`].
@@ -288,6 +331,7 @@ impl Grid {
                     adaptive: point.spec.simulation.adaptive.clone(),
                 })
                 .collect(),
+            plan_inputs: PlanInputs::of(scenario),
         }
     }
 
@@ -563,6 +607,7 @@ pub fn aggregate(
         sweep_params: grid.sweep_params.clone(),
         points,
         total_events,
+        plan_inputs: grid.plan_inputs.clone(),
     })
 }
 

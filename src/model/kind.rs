@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::billing::BillableItem;
 use super::dist::{DistSpec, Seconds};
 use super::{Component, ComponentId, SpecError};
 
@@ -52,6 +53,13 @@ pub trait KindConfig: Clone + std::fmt::Debug + Serialize + for<'de> Deserialize
     /// the work estimate.
     fn capacity(&self) -> Option<f64> {
         None
+    }
+
+    /// What the component called `name` is billed for: its instances by class, shards or
+    /// nodes, and the usage metrics priced per unit. The default, nothing, is for kinds
+    /// that are not AWS services (`station`).
+    fn billing(&self, _name: &str) -> Vec<BillableItem> {
+        Vec::new()
     }
 }
 

@@ -9,6 +9,7 @@
 //! the topology), setting a timer for itself, cancelling a timer, drawing random numbers from
 //! its own stream.
 
+pub mod billing;
 pub mod dist;
 pub mod fault;
 pub mod keys;

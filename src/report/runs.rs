@@ -279,7 +279,13 @@ impl RunStore {
 }
 
 fn empty_grid() -> Grid {
-    Grid { name: String::new(), description: None, sweep_params: Vec::new(), points: Vec::new() }
+    Grid {
+        name: String::new(),
+        description: None,
+        sweep_params: Vec::new(),
+        points: Vec::new(),
+        plan_inputs: Default::default(),
+    }
 }
 
 fn manifest_text(manifest: &Manifest) -> String {
@@ -341,6 +347,7 @@ mod tests {
                     adaptive: None,
                 })
                 .collect(),
+            plan_inputs: Default::default(),
         }
     }
 

@@ -11,7 +11,9 @@ mod build;
 mod doc;
 mod estimate;
 mod files;
+mod objective;
 mod parse;
+mod pricing;
 mod simulation_doc;
 
 use parse::*;
@@ -36,6 +38,8 @@ use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
 use crate::units::{ByteSize, Duration};
 pub use adaptive::AdaptiveConfig;
 pub use doc::{Diagnostic, parse_path};
+pub use objective::ObjectiveConfig;
+pub use pricing::PricingConfig;
 pub use simulation_doc::{SIMULATION_DOC, describe_default};
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
@@ -226,6 +230,10 @@ pub struct ScenarioSpec {
     pub workloads: Vec<WorkloadSpec>,
     /// Faults, in file order.
     pub faults: Vec<FaultConfig>,
+    /// `[[objective]]`s, in file order.
+    pub objectives: Vec<ObjectiveConfig>,
+    /// `[pricing]`.
+    pub pricing: PricingConfig,
 }
 
 /// A problem found while building: the dotted path of the field and the message.
@@ -276,6 +284,10 @@ struct Document {
     topology: TopologyConfig,
     #[serde(default, rename = "fault")]
     faults: Vec<FaultConfig>,
+    #[serde(default, rename = "objective")]
+    objectives: Vec<ObjectiveConfig>,
+    #[serde(default)]
+    pricing: PricingConfig,
     // Read separately; declared so that error messages list them among the expected keys.
     #[serde(rename = "component")]
     _component: Option<IgnoredAny>,
@@ -596,6 +608,8 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
         components,
         workloads,
         faults: document.faults,
+        objectives: document.objectives,
+        pricing: document.pricing,
     };
     files.load_all(&mut spec).map_err(|(path, message)| at(&path, message))?;
     // Building once checks every parameter with the same code the runs use.
@@ -646,6 +660,13 @@ fn resolved_tables(name: &str, description: Option<&str>, spec: &ScenarioSpec, s
     if !spec.faults.is_empty() {
         let faults = spec.faults.iter().map(|fault| toml::Value::Table(to_table(fault))).collect();
         root.insert("fault".into(), toml::Value::Array(faults));
+    }
+    if !spec.objectives.is_empty() {
+        let objectives = spec.objectives.iter().map(|objective| toml::Value::Table(to_table(objective))).collect();
+        root.insert("objective".into(), toml::Value::Array(objectives));
+    }
+    if spec.pricing != PricingConfig::default() {
+        root.insert("pricing".into(), toml::Value::Table(to_table(&spec.pricing)));
     }
     root
 }

@@ -17,6 +17,7 @@ use super::sqs::{ConsumerConfig, SQS_CONSUMER_DOC, SQS_DOC, SqsConfig};
 use crate::blocks::caller::CLIENT_DOC;
 use crate::blocks::station::{STATION_DOC, StationConfig};
 use crate::blocks::workload::WORKLOAD_DOC;
+use crate::model::billing::BillableItem;
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::FAULT_DOC;
 use crate::model::kind::{BuildContext, KindConfig};
@@ -118,6 +119,7 @@ trait ErasedKind {
     fn events_per_request(&self, write_fraction: f64) -> f64;
     fn nanos_per_event(&self) -> f64;
     fn capacity(&self) -> Option<f64>;
+    fn billing(&self, name: &str) -> Vec<BillableItem>;
 }
 
 impl<T: KindConfig> ErasedKind for T {
@@ -132,6 +134,9 @@ impl<T: KindConfig> ErasedKind for T {
     }
     fn capacity(&self) -> Option<f64> {
         KindConfig::capacity(self)
+    }
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        KindConfig::billing(self, name)
     }
     fn dists_mut(&mut self) -> Vec<(String, &mut DistSpec<Seconds>)> {
         KindConfig::dists_mut(self)
@@ -170,6 +175,11 @@ impl ComponentConfig {
     /// Requests per second it can serve at most, if known ([`KindConfig::capacity`]).
     pub fn capacity(&self) -> Option<f64> {
         self.inner().capacity()
+    }
+
+    /// What the component called `name` is billed for ([`KindConfig::billing`]).
+    pub fn billing(&self, name: &str) -> Vec<BillableItem> {
+        self.inner().billing(name)
     }
 }
 

@@ -80,6 +80,7 @@ pub(crate) fn synthetic(sweep: bool) -> ExperimentResults {
         sweep_params: if sweep { vec!["component.app.servers".into()] } else { Vec::new() },
         points,
         total_events: 6000,
+        plan_inputs: Default::default(),
     }
 }
 
