@@ -2,7 +2,9 @@
 //! errors by cause and the longest outage the clients saw — first, when anything failed — then
 //! the end-to-end latency of the successful requests; and warnings for workloads whose success
 //! ratio is below [`SUCCESS_WARNING`] and for points whose queues ran away (unstable: no
-//! results). Numbers carry 4 significant digits (summary.csv keeps
+//! results). Queues and streams add their end-to-end latency (a producer's latency ends when
+//! its send is acknowledged), with warnings for messages dead-lettered, expired or lost and for
+//! blocked or lagging stream consumers. Numbers carry 4 significant digits (summary.csv keeps
 //! full precision); an interval that one replication cannot give reads "n/a".
 
 use std::fmt::Write as _;
@@ -11,6 +13,23 @@ use crate::experiment::{ExperimentResults, MetricSummary, PointResult};
 
 /// A workload whose success ratio is below this is warned about: 99%.
 pub const SUCCESS_WARNING: f64 = 0.99;
+
+/// Counters that mean work was lost or stuck inside a pipeline, by metric-name suffix, with
+/// what a nonzero mean says. A producer's success ratio cannot show these: its send succeeded.
+const PIPELINE_LOSSES: &[(&str, &str)] = &[
+    ("dead_lettered", "messages moved to the dead-letter queue per replication"),
+    ("expired", "messages expired (retention) before they were received, per replication"),
+    ("records_expired", "records expired (retention) before they were read, per replication"),
+    ("expired_records", "records skipped as too old (maximum_record_age) per replication"),
+    ("records_lost", "records lost per replication"),
+    ("records_dropped", "records dropped after the last retry per replication"),
+    ("on_failure_records", "records sent to the on-failure destination per replication"),
+    ("blocked_shards", "shard(s) blocked at the end by a failing batch (records behind it wait), mean per replication"),
+];
+
+/// Iterator age (seconds) above which a stream consumer is warned about as falling behind: 60 s.
+/// Assumption: a consumer a minute behind is a visible delay for most pipelines.
+pub const ITERATOR_AGE_WARNING: f64 = 60.0;
 
 /// `value` with `digits` significant digits, without exponent for everyday magnitudes; "-"
 /// for a value that is not a number (nothing was measured).
@@ -152,8 +171,38 @@ pub fn headline(results: &ExperimentResults) -> (String, Vec<String>) {
                 ));
             }
         }
+        pipeline(point, &label, &mut text, &mut warnings);
     }
     (text, warnings)
+}
+
+/// The queues' and streams' end-to-end latency (send to processed), and warnings for work
+/// lost or stuck inside them.
+fn pipeline(point: &PointResult, label: &str, text: &mut String, warnings: &mut Vec<String>) {
+    for metric in &point.metrics {
+        if let Some(component) = metric.name.strip_suffix(".end_to_end").filter(|_| metric.percentiles.is_some()) {
+            let _ = writeln!(text, "  {component:<12} end to end {}", latency_line(metric));
+        }
+    }
+    for metric in &point.metrics {
+        let Some((component, quantity)) = metric.name.split_once('.') else { continue };
+        if let Some((_, what)) = PIPELINE_LOSSES.iter().find(|(suffix, _)| *suffix == quantity)
+            && metric.mean > 0.0
+        {
+            warnings.push(format!(
+                "point {}{label}: `{component}`: {} {what}",
+                point.index,
+                significant(metric.mean, 4)
+            ));
+        }
+        if quantity == "iterator_age_max" && metric.mean > ITERATOR_AGE_WARNING {
+            warnings.push(format!(
+                "point {}{label}: `{component}` fell behind: its iterator age reached {} s (mean over replications of the maximum)",
+                point.index,
+                significant(metric.mean, 4)
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -170,5 +219,53 @@ mod tests {
         assert_eq!(significant(0.0, 4), "0");
         assert_eq!(significant(f64::NAN, 4), "-");
         assert_eq!(significant(1.5e-7, 4), "1.500e-7");
+    }
+
+    fn summary(name: &str, mean: f64, latency: bool) -> MetricSummary {
+        MetricSummary {
+            name: name.into(),
+            unit: if latency { crate::metrics::Unit::Millis } else { crate::metrics::Unit::Requests },
+            replications: 2,
+            mean,
+            ci95_low: mean,
+            ci95_high: mean,
+            percentiles: latency.then_some(crate::experiment::Percentiles {
+                p50: mean,
+                p90: mean,
+                p99: mean,
+                p999: mean,
+                max: mean,
+            }),
+            count: latency.then_some(10),
+        }
+    }
+
+    #[test]
+    fn pipelines_show_end_to_end_and_warn_on_lost_or_stuck_work() {
+        let point = PointResult {
+            index: 0,
+            params: Vec::new(),
+            metrics: vec![
+                summary("q.end_to_end", 61.5, true),
+                summary("q.dead_lettered", 3.0, false),
+                summary("q.expired", 0.0, false),
+                summary("c.blocked_shards", 1.0, false),
+                summary("c.iterator_age_max", 565.0, false),
+                summary("d.iterator_age_max", 2.0, false),
+            ],
+            histograms: Vec::new(),
+            replications: Vec::new(),
+            series: Default::default(),
+            fault_windows: Vec::new(),
+            unstable: None,
+            adaptive: None,
+        };
+        let (mut text, mut warnings) = (String::new(), Vec::new());
+        pipeline(&point, "", &mut text, &mut warnings);
+        assert!(text.contains("q            end to end latency mean 61.5 ms"), "{text}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("`q`: 3 messages moved to the dead-letter queue"));
+        assert!(warnings[1].contains("`c`: 1 shard(s) blocked"));
+        assert!(warnings[2].contains("`c` fell behind: its iterator age reached 565 s"));
     }
 }
