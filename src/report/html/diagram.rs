@@ -96,6 +96,7 @@ pub fn architecture_svg(resolved_toml: &str) -> Option<String> {
             ("nodes", "nodes"),
         ] {
             if let Some(n) = count(table, key).filter(|&n| n > 1 || key == "replicas") {
+                let what = if n == 1 { what.trim_end_matches('s') } else { what };
                 let _ = write!(detail, " · {n} {what}");
             }
         }
