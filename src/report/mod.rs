@@ -6,6 +6,8 @@
 pub mod charts;
 pub mod console;
 pub mod html;
+pub mod objectives;
+pub mod plans;
 pub mod runs;
 
 use std::io::Write;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 
 use crate::experiment::{ExperimentResults, MetricSummary};
+use crate::planning::Planning;
 
 /// Errors while writing outputs.
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +85,7 @@ pub fn number(value: f64) -> String {
     if plain.len() <= 16 { plain } else { formatted }
 }
 
-fn csv_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
+pub(crate) fn csv_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         // Writing to a Vec cannot fail.
@@ -137,8 +140,10 @@ fn unstable_row(point: usize, params: &[String], marker: String) -> Vec<String> 
 }
 
 /// `summary.csv`: one row per point and metric; an unstable point has one row instead, its
-/// marker in the `metric` column and `status` in the `unit` column.
-pub fn summary_csv(results: &ExperimentResults) -> Vec<u8> {
+/// marker in the `metric` column and `status` in the `unit` column. With a capacity plan,
+/// each point ends with a `cost.monthly` row (unit `usd`; the cost is fixed by the
+/// configuration, so the interval is the value itself).
+pub fn summary_csv(results: &ExperimentResults, planning: Option<&Planning>) -> Vec<u8> {
     let mut rows = vec![summary_header(results)];
     for point in &results.points {
         if let Some(unstable) = &point.unstable {
@@ -149,6 +154,9 @@ pub fn summary_csv(results: &ExperimentResults) -> Vec<u8> {
         }
         if let Some(adaptive) = &point.adaptive {
             rows.push(adaptive_row(point.index, &point.params, adaptive));
+        }
+        if let Some(plan) = planning.and_then(|planning| planning.points.iter().find(|p| p.index == point.index)) {
+            rows.push(plans::cost_row(point, plan));
         }
     }
     csv_bytes(rows)
@@ -229,6 +237,8 @@ pub fn timeseries_csv(results: &ExperimentResults) -> Vec<u8> {
 pub const OUTPUT_ENTRIES: &[&str] = &[
     "scenario.resolved.toml",
     "summary.csv",
+    "plans.csv",
+    "cost.csv",
     "replications.csv",
     "timeseries.csv",
     "report.html",
@@ -253,7 +263,12 @@ fn shades(results: &ExperimentResults) -> Vec<charts::Shade> {
         .collect()
 }
 
-fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+fn write_into(
+    results: &ExperimentResults,
+    planning: Option<&Planning>,
+    resolved_toml: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let mut written = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
@@ -263,7 +278,11 @@ fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> R
         Ok(())
     };
     put("scenario.resolved.toml", resolved_toml.as_bytes())?;
-    put("summary.csv", &summary_csv(results))?;
+    put("summary.csv", &summary_csv(results, planning))?;
+    if let Some(planning) = planning {
+        put("plans.csv", &plans::plans_csv(results, planning))?;
+        put("cost.csv", &plans::cost_csv(results, planning))?;
+    }
     put("replications.csv", &replications_csv(results))?;
     put("timeseries.csv", &timeseries_csv(results))?;
     for point in &results.points {
@@ -275,12 +294,16 @@ fn write_into(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> R
             put(&format!("histograms/point-{}/{metric}.hdr", point.index), &bytes)?;
         }
     }
-    let charts = charts::write_charts(results, dir, &shades(results))?;
+    let objectives = objectives::objective_lines(resolved_toml, results);
+    let shades = shades(results);
+    let inputs = charts::ChartInputs { shades: &shades, objectives: &objectives, planning };
+    let charts = charts::write_charts(results, dir, &inputs)?;
     for chart in &charts {
         written.push(chart.svg.clone());
         written.push(chart.png.clone());
     }
-    written.push(html::write_report(results, &charts, dir)?);
+    let page = html::Page { results, planning, resolved_toml, objectives: &objectives, charts: &charts };
+    written.push(html::write_report(&page, dir)?);
     Ok(written)
 }
 
@@ -308,13 +331,27 @@ pub fn check_output_folder(dir: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Writes every output of `results` into `dir`; returns the files written.
+/// Writes every output of `results` into `dir`, with the capacity plan
+/// [`planning::evaluate`](crate::planning::evaluate) makes of them; returns the files written.
+/// See [`write_all_planned`].
+pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let planning = crate::planning::evaluate(results);
+    write_all_planned(results, planning.as_ref(), resolved_toml, dir)
+}
+
+/// Writes every output of `results` and `planning` (plans.csv, cost.csv and the report's
+/// plan sections only with one) into `dir`; returns the files written.
 ///
 /// Everything is first written into a staging folder beside `dir`, which then replaces `dir`
 /// whole: a reader never sees a mix of two runs, files of an earlier run with more sweep
 /// points do not linger, and a failure leaves the earlier results untouched. A folder
 /// holding anything stratus did not write is never replaced.
-pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_all_planned(
+    results: &ExperimentResults,
+    planning: Option<&Planning>,
+    resolved_toml: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     let refuse =
         |message: &str| ReportError::Io { path: dir.to_path_buf(), source: std::io::Error::other(message.to_string()) };
     let name = dir.file_name().ok_or_else(|| refuse("the output folder needs a name (not `.` or `/`)"))?;
@@ -327,7 +364,7 @@ pub fn write_all(results: &ExperimentResults, resolved_toml: &str, dir: &Path) -
     let tag = format!("{}-{}", name.to_string_lossy(), std::process::id());
     let staging = parent.join(format!(".{tag}.staging"));
     let _ = std::fs::remove_dir_all(&staging);
-    let written = match write_into(results, resolved_toml, &staging) {
+    let written = match write_into(results, planning, resolved_toml, &staging) {
         Ok(written) => written,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&staging);

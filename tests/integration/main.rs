@@ -17,6 +17,7 @@ mod malformed;
 mod pipelines;
 mod rds;
 mod rds_runs;
+mod report;
 mod shards;
 mod sns;
 mod sqs;

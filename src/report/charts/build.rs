@@ -76,6 +76,7 @@ pub(super) fn latency_cdf_chart(results: &ExperimentResults, metric: &str) -> Ch
             label: point_label(results, point),
             color: i,
             dashed: false,
+            markers: false,
             points: cdf_points(histogram, x0, log_span),
         })
         .collect();
@@ -157,7 +158,12 @@ pub(super) fn sweep_layout(results: &ExperimentResults) -> SweepLayout {
     SweepLayout { axis, range, x_labels, xs, groups }
 }
 
-pub(super) fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, metric: &str) -> Chart {
+pub(super) fn sweep_chart(
+    results: &ExperimentResults,
+    layout: &SweepLayout,
+    metric: &str,
+    objectives: &[ObjectiveLine],
+) -> Chart {
     let param = results.sweep_params.first().cloned().unwrap_or_default();
     let summaries = results.metric_across_points(metric);
     let unit = summaries.iter().flatten().map(|m| m.unit).next().unwrap_or(Unit::Requests);
@@ -183,6 +189,7 @@ pub(super) fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, met
             label: Some(named("mean")),
             color: g,
             dashed: false,
+            markers: false,
             points: members.iter().map(|&i| (layout.xs[i], value(i, &|m| m.mean))).collect(),
         });
         if latency {
@@ -190,6 +197,7 @@ pub(super) fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, met
                 label: Some(named("p99")),
                 color: g,
                 dashed: true,
+                markers: false,
                 points: members
                     .iter()
                     .map(|&i| (layout.xs[i], value(i, &|m| m.percentiles.map_or(f64::NAN, |p| p.p99))))
@@ -197,12 +205,13 @@ pub(super) fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, met
             });
         }
     }
+    let has_data = lines.iter().any(|l| l.points.iter().any(|p| p.1.is_finite()));
+    lines.extend(objective_lines(objectives, metric, layout.range));
     let ys = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
         .chain(bands.iter().flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])))
         .collect::<Vec<_>>();
-    let has_data = ys.iter().any(|y| y.is_finite());
     Chart {
         kind: ChartKind::Sweep,
         name: metric.to_string(),
@@ -222,6 +231,29 @@ pub(super) fn sweep_chart(results: &ExperimentResults, layout: &SweepLayout, met
         shades: Vec::new(),
         note: (!has_data).then(|| "no values".to_string()),
     }
+}
+
+/// The objectives on `metric` as red dashed lines at their bound across `x_range`.
+pub(super) fn objective_lines(objectives: &[ObjectiveLine], metric: &str, x_range: (f64, f64)) -> Vec<Line> {
+    objectives
+        .iter()
+        .filter(|objective| objective.metric == metric)
+        .filter_map(|objective| {
+            let bound = objective.bound.filter(|b| b.is_finite())?;
+            Some(Line {
+                label: Some(format!(
+                    "objective: {} {} {}",
+                    objective.stat,
+                    if objective.below { "≤" } else { "≥" },
+                    tick(bound)
+                )),
+                color: SLO_COLOR,
+                dashed: true,
+                markers: false,
+                points: vec![(x_range.0, bound), (x_range.1, bound)],
+            })
+        })
+        .collect()
 }
 
 /// Values of column `name` as `(end of interval in s, value)`, averaged in buckets when there
@@ -258,6 +290,7 @@ pub(super) fn time_series_chart(results: &ExperimentResults, name: &str, shades:
             label: point_label(results, point),
             color: i,
             dashed: false,
+            markers: false,
             points: series_points(point, name),
         })
         .collect();

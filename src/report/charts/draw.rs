@@ -46,6 +46,7 @@ pub(super) enum Mark {
     Line,
     Dashed,
     Band,
+    Marker,
 }
 
 /// The legend below the plot: entries in rows of `columns`, row-major.
@@ -75,7 +76,12 @@ impl Legend {
         }
         for line in &chart.lines {
             if let Some(label) = &line.label {
-                entries.push((label.clone(), line.color, if line.dashed { Mark::Dashed } else { Mark::Line }));
+                let mark = match (line.markers, line.dashed) {
+                    (true, _) => Mark::Marker,
+                    (false, true) => Mark::Dashed,
+                    (false, false) => Mark::Line,
+                };
+                entries.push((label.clone(), line.color, mark));
             }
         }
         let font = (FONT, LEGEND_FONT).into_font();
@@ -117,6 +123,7 @@ impl Legend {
             match mark {
                 Mark::Line => area.draw(&PathElement::new(vec![(x, y), (x + 26, y)], style))?,
                 Mark::Dashed => area.draw(&DashedPathElement::new(vec![(x, y), (x + 26, y)], 6, 4, style))?,
+                Mark::Marker => area.draw(&Circle::new((x + 13, y), 5, color(*color_index).filled()))?,
                 Mark::Band => {
                     area.draw(&Rectangle::new([(x, y - 7), (x + 26, y + 7)], color(*color_index).mix(0.25).filled()))?
                 }
@@ -230,6 +237,11 @@ where
 
     for line in &chart.lines {
         let style = color(line.color).stroke_width(2);
+        if line.markers {
+            let finite = line.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
+            ctx.draw_series(finite.map(|&p| Circle::new(p, 5, style.filled())))?;
+            continue;
+        }
         for segment in segments(&line.points, |p| p.1.is_finite()) {
             if segment.len() == 1 {
                 ctx.draw_series(std::iter::once(Circle::new(segment[0], 3, style.filled())))?;

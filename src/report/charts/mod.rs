@@ -9,8 +9,13 @@
 //!   latency metrics. With several swept parameters there is one line per combination of the
 //!   other parameters' values. A numeric first parameter gets a numeric axis; any other gets
 //!   one position per value, in sweep order.
+//!   Each objective on a metric is drawn on that metric's chart as a red dashed line at its
+//!   bound.
 //! - `timeseries-<series>`: every sampled series against time, one line per sweep point; cells
 //!   without a value are gaps. Time windows (e.g. injected faults) can be shaded with [`Shade`].
+//! - `frontier-cost` (with a capacity plan): monthly cost against the first objective's
+//!   estimate, one marker per point (green meets, red fails, grey inconclusive), the Pareto
+//!   points (no other point is both cheaper and better) joined, the bound drawn.
 //!
 //! Lines take their color from a 10-color palette by point (colors repeat beyond 10 points);
 //! legends go below the plot, which makes the image taller rather than hiding data.
@@ -32,9 +37,11 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::objectives::ObjectiveLine;
 use super::{ReportError, atomic_write};
 use crate::experiment::{ExperimentResults, PointResult};
 use crate::metrics::Unit;
+use crate::planning::Planning;
 
 /// Width of every chart, in pixels (PNG) or user units (SVG).
 pub const WIDTH: u32 = 960;
@@ -76,18 +83,22 @@ pub enum ChartKind {
     Sweep,
     /// A sampled series against time, one line per sweep point.
     TimeSeries,
+    /// Monthly cost against the first objective's estimate.
+    Frontier,
 }
 
 impl ChartKind {
     /// Every kind, in the order charts are written and shown.
-    pub const ALL: [ChartKind; 3] = [ChartKind::LatencyCdf, ChartKind::Sweep, ChartKind::TimeSeries];
+    pub const ALL: [ChartKind; 4] =
+        [ChartKind::LatencyCdf, ChartKind::Sweep, ChartKind::TimeSeries, ChartKind::Frontier];
 
-    /// File name prefix: `cdf`, `sweep` or `timeseries`.
+    /// File name prefix: `cdf`, `sweep`, `timeseries` or `frontier`.
     pub fn prefix(self) -> &'static str {
         match self {
             ChartKind::LatencyCdf => "cdf",
             ChartKind::Sweep => "sweep",
             ChartKind::TimeSeries => "timeseries",
+            ChartKind::Frontier => "frontier",
         }
     }
 
@@ -97,6 +108,7 @@ impl ChartKind {
             ChartKind::LatencyCdf => "Latency distributions",
             ChartKind::Sweep => "Metrics across the sweep",
             ChartKind::TimeSeries => "Time series",
+            ChartKind::Frontier => "Cost and the first objective",
         }
     }
 }
@@ -112,6 +124,19 @@ pub struct ChartFile {
     pub svg: PathBuf,
     /// The PNG file.
     pub png: PathBuf,
+    /// The SVG text, for pages that inline it.
+    pub svg_text: String,
+}
+
+/// What charts draw besides the results: fault windows, objectives and the capacity plan.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct ChartInputs<'a> {
+    /// Time windows shaded on time-series charts.
+    pub shades: &'a [Shade],
+    /// The objectives, drawn at their bound on their metric's sweep chart.
+    pub objectives: &'a [ObjectiveLine],
+    /// The capacity plan, for the cost frontier.
+    pub planning: Option<&'a Planning>,
 }
 
 /// A time window shaded on time-series charts (e.g. an injected fault).
@@ -140,6 +165,8 @@ struct Line {
     label: Option<String>,
     color: usize,
     dashed: bool,
+    /// Markers at the points instead of a line.
+    markers: bool,
     points: Vec<(f64, f64)>,
 }
 
@@ -187,6 +214,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 const SHADE_COLOR: RGBColor = RGBColor(214, 39, 40);
+/// Palette index of objective bounds (red).
+const SLO_COLOR: usize = 3;
 
 fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
@@ -297,12 +326,14 @@ fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 mod build;
 mod draw;
+mod frontier;
 
 use build::*;
 use draw::*;
 
 /// Every chart of `results`, in the order they are written.
-fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
+fn all_charts(results: &ExperimentResults, inputs: &ChartInputs) -> Vec<Chart> {
+    let shades = inputs.shades;
     let mut charts = Vec::new();
     let latency = ordered_names(
         results
@@ -318,7 +349,7 @@ fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
         let layout = sweep_layout(results);
         let metrics = ordered_names(results.points.iter().flat_map(|p| p.metrics.iter().map(|m| m.name.as_str())));
         for metric in &metrics {
-            charts.push(sweep_chart(results, &layout, metric));
+            charts.push(sweep_chart(results, &layout, metric, inputs.objectives));
         }
     }
     // A series with no value at any point (a shard a stream does not have, say) has nothing
@@ -326,6 +357,11 @@ fn all_charts(results: &ExperimentResults, shades: &[Shade]) -> Vec<Chart> {
     let series = ordered_names(results.points.iter().flat_map(|p| p.series.names.iter().map(String::as_str)));
     for name in series.iter().filter(|name| has_values(results, name)) {
         charts.push(time_series_chart(results, name, shades));
+    }
+    if let Some(chart) =
+        inputs.planning.and_then(|planning| frontier::frontier_chart(results, planning, inputs.objectives))
+    {
+        charts.push(chart);
     }
     charts
 }
@@ -344,13 +380,17 @@ fn has_values(results: &ExperimentResults, name: &str) -> bool {
 }
 
 /// Draws every chart of `results` into `dir/charts/` as `<kind>-<name>.svg` and `.png` (names
-/// sanitized to `[A-Za-z0-9._-]`, with `-2`, `-3`… on clashes); `shades` are drawn on the
-/// time-series charts. Returns the charts in report order.
-pub fn write_charts(results: &ExperimentResults, dir: &Path, shades: &[Shade]) -> Result<Vec<ChartFile>, ReportError> {
+/// sanitized to `[A-Za-z0-9._-]`, with `-2`, `-3`… on clashes), with what `inputs` adds.
+/// Returns the charts in report order.
+pub fn write_charts(
+    results: &ExperimentResults,
+    dir: &Path,
+    inputs: &ChartInputs,
+) -> Result<Vec<ChartFile>, ReportError> {
     let charts_dir = dir.join("charts");
     let mut used = BTreeSet::new();
     let mut named = Vec::new();
-    for chart in all_charts(results, shades) {
+    for chart in all_charts(results, inputs) {
         let base = format!("{}-{}", chart.kind.prefix(), sanitize(&chart.name));
         let mut stem = base.clone();
         let mut n = 2;
@@ -371,7 +411,7 @@ pub fn write_charts(results: &ExperimentResults, dir: &Path, shades: &[Shade]) -
             atomic_write(&svg_path, svg.as_bytes())?;
             let png = render_png(&chart).map_err(chart_error(&png_path))?;
             atomic_write(&png_path, &png)?;
-            Ok(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path })
+            Ok(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path, svg_text: svg })
         })
         .collect()
 }

@@ -93,7 +93,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 #[test]
 fn writes_svg_and_png_for_every_chart() {
     let dir = temp_dir("all");
-    let charts = write_charts(&synthetic(true), &dir, &[]).unwrap();
+    let charts = write_charts(&synthetic(true), &dir, &ChartInputs::default()).unwrap();
     let names: Vec<String> = charts.iter().map(|c| c.svg.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(
         names,
@@ -122,8 +122,9 @@ fn writes_svg_and_png_for_every_chart() {
 fn rendering_is_deterministic() {
     let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
     let shades = [Shade { start_s: 50.0, end_s: 90.0, label: "fault".into() }];
-    let first = write_charts(&synthetic(true), &a, &shades).unwrap();
-    let second = write_charts(&synthetic(true), &b, &shades).unwrap();
+    let inputs = ChartInputs { shades: &shades, ..Default::default() };
+    let first = write_charts(&synthetic(true), &a, &inputs).unwrap();
+    let second = write_charts(&synthetic(true), &b, &inputs).unwrap();
     assert_eq!(first.len(), second.len());
     for (x, y) in first.iter().zip(&second) {
         assert_eq!(std::fs::read(&x.svg).unwrap(), std::fs::read(&y.svg).unwrap());
@@ -139,14 +140,14 @@ fn rendering_is_deterministic() {
 fn no_sweep_charts_without_a_sweep_and_empty_results_draw() {
     let dir = temp_dir("nosweep");
     let mut results = synthetic(false);
-    let charts = write_charts(&results, &dir, &[]).unwrap();
+    let charts = write_charts(&results, &dir, &ChartInputs::default()).unwrap();
     assert!(charts.iter().all(|c| c.kind != ChartKind::Sweep));
     assert_eq!(charts.len(), 3);
     // An empty histogram still gives its chart ("no observations"); a series with no value
     // anywhere (a shard the stream does not have) gives none.
     results.points[0].histograms[0].1.reset();
     results.points[0].series.values.iter_mut().for_each(|v| *v = f64::NAN);
-    let charts = write_charts(&results, &dir, &[]).unwrap();
+    let charts = write_charts(&results, &dir, &ChartInputs::default()).unwrap();
     assert!(charts.iter().all(|c| c.kind != ChartKind::TimeSeries), "all-NaN series are not drawn");
     assert!(std::fs::read_to_string(&charts[0].svg).unwrap().contains("no observations"));
     std::fs::remove_dir_all(dir).unwrap();
@@ -194,4 +195,36 @@ fn helpers() {
     assert_eq!(category_label(&["a".into(), "b".into()], 1.0), "b");
     assert_eq!(category_label(&["a".into(), "b".into()], 0.5), "");
     assert_eq!(segments(&[1.0, f64::NAN, 2.0, 3.0], |v: &f64| v.is_finite()), vec![vec![1.0], vec![2.0, 3.0]]);
+}
+
+#[test]
+fn objectives_and_the_cost_frontier() {
+    let dir = temp_dir("frontier");
+    let results = synthetic(true);
+    let planning = crate::report::plans::tests::planning();
+    let objectives = crate::report::objectives::objective_lines(
+        "[[objective]]\nmetric = \"app.response_time\"\nstat = \"p99\"\nbelow = \"100ms\"\n",
+        &results,
+    );
+    let inputs = ChartInputs { objectives: &objectives, planning: Some(&planning), ..Default::default() };
+    let charts = write_charts(&results, &dir, &inputs).unwrap();
+    let sweep = charts.iter().find(|c| c.svg.ends_with("sweep-app.response_time.svg")).unwrap();
+    assert!(sweep.svg_text.contains("objective: p99 ≤ 100"), "the SLO line is on its metric's chart");
+    let other = charts.iter().find(|c| c.svg.ends_with("sweep-app.utilization.svg")).unwrap();
+    assert!(!other.svg_text.contains("objective:"), "and only there");
+    let frontier = charts.last().unwrap();
+    assert_eq!(frontier.kind, ChartKind::Frontier);
+    assert!(frontier.svg.ends_with("frontier-cost.svg"));
+    for text in ["meets every objective", "fails", "Pareto frontier", "monthly cost (USD)"] {
+        assert!(frontier.svg_text.contains(text), "{text}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn pareto_points() {
+    // (cost, p99): 1 is dearer than 0 and no better; 3 is cheaper than 2 and better.
+    let points = [(100.0, 50.0), (200.0, 60.0), (300.0, 20.0), (250.0, 10.0), (f64::NAN, 1.0)];
+    assert_eq!(frontier::pareto(&points, true), vec![0, 3]);
+    assert_eq!(frontier::pareto(&points, false), vec![0, 1], "higher is better: 2 and 3 are dearer than 1 and lower");
 }
