@@ -38,7 +38,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::objectives::ObjectiveLine;
-use super::{ReportError, atomic_write};
+use super::{ReportError, stage_write};
 use crate::experiment::{ExperimentResults, PointResult};
 use crate::metrics::Unit;
 use crate::planning::Planning;
@@ -408,9 +408,9 @@ pub fn write_charts(
             let svg_path = charts_dir.join(format!("{stem}.svg"));
             let png_path = charts_dir.join(format!("{stem}.png"));
             let svg = render_svg(&chart).map_err(chart_error(&svg_path))?;
-            atomic_write(&svg_path, svg.as_bytes())?;
+            stage_write(&svg_path, svg.as_bytes())?;
             let png = render_png(&chart).map_err(chart_error(&png_path))?;
-            atomic_write(&png_path, &png)?;
+            stage_write(&png_path, &png)?;
             Ok(ChartFile { kind: chart.kind, title: chart.title, svg: svg_path, png: png_path, svg_text: svg })
         })
         .collect()

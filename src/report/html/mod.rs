@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::charts::{ChartFile, ChartKind};
 use super::objectives::ObjectiveLine;
-use super::{ReportError, atomic_write};
+use super::{ReportError, stage_write};
 use crate::experiment::ExperimentResults;
 use crate::planning::Planning;
 pub use diagram::architecture_svg;
@@ -297,7 +297,7 @@ pub fn report_html(page: &Page, dir: &Path) -> String {
 /// Writes `dir/report.html`; returns its path.
 pub fn write_report(page: &Page, dir: &Path) -> Result<PathBuf, ReportError> {
     let path = dir.join("report.html");
-    atomic_write(&path, report_html(page, dir).as_bytes())?;
+    stage_write(&path, report_html(page, dir).as_bytes())?;
     Ok(path)
 }
 
