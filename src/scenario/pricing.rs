@@ -114,7 +114,11 @@ impl PricingConfig {
                 return Err(format!(
                     "unknown price key `{key}` in `overrides`{}; keys are `<service>.<class>` (e.g. `rds.db.r6g.large`) or one of {}",
                     crate::model::did_you_mean(key, crate::services::prices::USAGE_PRICES.iter().map(|p| p.key)),
-                    crate::services::prices::USAGE_PRICES.iter().map(|p| format!("`{}`", p.key)).collect::<Vec<_>>().join(", ")
+                    crate::services::prices::USAGE_PRICES
+                        .iter()
+                        .map(|p| format!("`{}`", p.key))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if !(price.is_finite() && *price >= 0.0) {

@@ -267,10 +267,9 @@ impl DbEngine {
         match name {
             "mysql" => Ok(DbEngine::Mysql),
             "postgresql" => Ok(DbEngine::Postgresql),
-            other => Err(SpecError::new(
-                "engine",
-                format!("unknown engine `{other}`, expected `mysql` or `postgresql`"),
-            )),
+            other => {
+                Err(SpecError::new("engine", format!("unknown engine `{other}`, expected `mysql` or `postgresql`")))
+            }
         }
     }
 }

@@ -339,11 +339,9 @@ impl AppConfig {
     /// `instance_class` is an error there).
     pub fn effective_workers(&self) -> Result<u32, SpecError> {
         let class = match &self.instance_class {
-            Some(name) => Some(crate::services::classes::lookup(
-                crate::services::classes::Service::Ec2,
-                name,
-                "instance_class",
-            )?),
+            Some(name) => {
+                Some(crate::services::classes::lookup(crate::services::classes::Service::Ec2, name, "instance_class")?)
+            }
             None => None,
         };
         Ok(self.workers.or(class.map(|c| c.vcpus)).unwrap_or(DEFAULT_WORKERS))

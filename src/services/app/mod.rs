@@ -45,12 +45,12 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::{ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
-use crate::model::billing::{BillableItem, UsageScale};
-use crate::services::classes::DEFAULT_EC2_CLASS;
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, Request, SpecError, Timer};
+use crate::services::classes::DEFAULT_EC2_CLASS;
 
 pub use config::{
     AppConfig, AppPlan, AutoscalingConfig, Balancing, DEFAULT_CONNECT_TIMEOUT, DEFAULT_COOLDOWN, DEFAULT_CPU_SECS,

@@ -501,7 +501,10 @@ mod tests {
                 || param.name == "queue_limit"
                 || param.name == "protection_groups"
                 || param.name == "volume_size"
-                || param.name == "storage_azs";
+                || param.name == "storage_azs"
+                || param.name == "instance_class"
+                || param.name == "workers"
+                || param.name == "max_connections";
             assert!(documented_default || toml.contains(param.name), "{} missing from {toml}", param.name);
             assert!(!param.source.is_empty());
         }

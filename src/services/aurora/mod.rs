@@ -126,11 +126,11 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::{ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
-use crate::model::dist::{DistSpec, Seconds};
 use crate::model::billing::{BillableItem, UsageScale};
+use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
-use crate::services::classes::DEFAULT_AURORA_CLASS;
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, SpecError, Timer};
+use crate::services::classes::DEFAULT_AURORA_CLASS;
 
 /// How long reads avoid a segment that missed a read hedge: 1 s. Assumption.
 pub const SUSPECT_TIME: SimDuration = SimDuration::from_secs(1);

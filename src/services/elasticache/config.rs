@@ -12,8 +12,8 @@ use crate::blocks::caller::{ClientConfig, ClientPolicy};
 use crate::engine::SimDuration;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
-use crate::services::classes::{InstanceClass, Service, lookup};
 use crate::model::{ComponentId, SpecError, did_you_mean};
+use crate::services::classes::{InstanceClass, Service, lookup};
 use crate::units::{ByteSize, Duration};
 
 /// Redis Cluster's hash slots: 16,384 (redis.io, "Redis cluster specification"; ECUG, cluster

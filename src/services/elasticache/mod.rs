@@ -89,11 +89,11 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::Departure;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
-use crate::model::dist::{DistSpec, Seconds};
 use crate::model::billing::BillableItem;
-use crate::services::classes::DEFAULT_CACHE_CLASS;
+use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, SpecError, Timer};
+use crate::services::classes::DEFAULT_CACHE_CLASS;
 
 impl KindConfig for ElastiCacheConfig {
     fn references(&self) -> Vec<(&'static str, &str)> {

@@ -77,8 +77,8 @@ pub use stream::Kinesis;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
-use crate::model::dist::{DistSpec, Seconds};
 use crate::model::billing::{BillableItem, HOURS_PER_MONTH, UsageScale};
+use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, Message, SpecError};
 

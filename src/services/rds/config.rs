@@ -398,10 +398,8 @@ impl RdsConfig {
             None => None,
         };
         let workers = self.workers.or(class.map(|c| c.vcpus)).unwrap_or(DEFAULT_WORKERS);
-        let max_connections = self
-            .max_connections
-            .or(class.map(|c| rds_max_connections(c, engine)))
-            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        let max_connections =
+            self.max_connections.or(class.map(|c| rds_max_connections(c, engine))).unwrap_or(DEFAULT_MAX_CONNECTIONS);
         if workers == 0 || workers > MAX_SERVERS {
             return Err(SpecError::new("workers", format!("`workers` must be in 1..={MAX_SERVERS}, found {workers}")));
         }

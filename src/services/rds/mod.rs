@@ -108,9 +108,9 @@ use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{MetricSet, SeriesNames};
 use crate::model::billing::{BillableItem, HOURS_PER_MONTH};
 use crate::model::dist::{DistSpec, Seconds};
-use crate::services::classes::{DEFAULT_RDS_CLASS, Service};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Internal, Message, SpecError, Timer};
+use crate::services::classes::{DEFAULT_RDS_CLASS, Service};
 
 /// Binlog positions kept for lagging replicas before the most lagging one is rebuilt from a
 /// snapshot (16 Mi commit times, 128 MiB). Assumption: a bound on memory, not an AWS figure.
@@ -154,7 +154,8 @@ impl KindConfig for RdsConfig {
             items.push(BillableItem::instances(name, "read replicas", "rds", class, f64::from(self.replicas)));
         }
         if self.proxy {
-            let vcpus = crate::services::classes::lookup(Service::Rds, class, "instance_class").map_or(2, |c| c.vcpus.max(2));
+            let vcpus =
+                crate::services::classes::lookup(Service::Rds, class, "instance_class").map_or(2, |c| c.vcpus.max(2));
             let readable_standbys = if self.deployment == "multi_az_cluster" { 2 } else { 0 };
             let fronted = 1 + readable_standbys + self.replicas;
             items.push(BillableItem::Fixed {

@@ -45,9 +45,9 @@ use crate::blocks::slab::Slab;
 use crate::blocks::token_bucket::TokenBucket;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
-use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, Message, Op, Request, SpecError, Status, Timer};
 

@@ -14,8 +14,8 @@ use crate::blocks::caller::{CallOutcome, Caller};
 use crate::blocks::health::Health;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
-use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::billing::BillableItem;
+use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, ComponentId, Ctx, InstanceInfo, Message, SpecError};
 
