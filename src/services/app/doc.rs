@@ -22,7 +22,7 @@ pub const APP_DOC: KindDoc = KindDoc {
               its requests in progress 502 and keeps receiving new ones (504 after \
               `connect_timeout`) until the health check marks it unhealthy. Autoscaling: target \
               tracking on mean CPU utilization (1-minute periods, scale out after 3 above the \
-              target, in after 15 below), new instances serving after `warmup`.",
+              target, in after 15 below), new instances serving after `warmup`. Billed (cost): EC2 instance-hours of `instance_class` (autoscaling: the time-average in service).",
     params: &[
         ParamDoc {
             name: "instances",

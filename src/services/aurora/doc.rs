@@ -22,7 +22,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
               Instances for faults: `writer` (whichever instance is the writer when the fault \
               starts), `replica-1`..`replica-N` (by initial role), `segment-<group>-<0..5>` \
               (segments 0,1 in the first storage AZ, 2,3 the second, 4,5 the third; \
-              `lose_segments` selects `segment-*` by default).",
+              `lose_segments` selects `segment-*` by default). Billed (cost): writer + replicas as instance-hours of `instance_class`, storage GB-months, I/O per million (cache misses + commits, measured).",
     params: &[
         ParamDoc {
             name: "az",

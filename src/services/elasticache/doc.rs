@@ -22,7 +22,7 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
               instances: `primary`, `replica-1`.. (one shard), `shard-<s>-primary`, \
               `shard-<s>-replica-<r>` (cluster mode), `node-<s>` (memcached). Staleness: the \
               database's replies carry the time it served them; a hit on an item older than a \
-              commit the client has learned of is a stale read.",
+              commit the client has learned of is a stale read. Billed (cost): shards × (1 + replicas) node-hours of `instance_class`.",
     params: &[
         ParamDoc {
             name: "engine",

@@ -20,7 +20,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
               skipping the DNS wait. Read replicas apply the primary's committed writes in \
               order through a single-threaded apply queue, so lag grows with the write rate. \
               Fault instances: `primary`, `standby` (or `standby-1`, `standby-2`), \
-              `replica-1`..; each names whoever holds that role when the fault starts.",
+              `replica-1`..; each names whoever holds that role when the fault starts. Billed (cost): primary + standbys + read replicas as instance-hours of `instance_class` (us-east-1 On-Demand), RDS Proxy per vCPU-hour.",
     params: &[
         ParamDoc {
             name: "deployment",
