@@ -222,11 +222,15 @@ impl PlanInputs {
                 .points
                 .iter()
                 .map(|point| {
+                    // Usage counts are scaled to a month over the measured window.
+                    let simulation = &point.spec.simulation;
+                    let measured = simulation.duration.get().as_secs_f64() - simulation.warmup.get().as_secs_f64();
                     point
                         .spec
                         .components
                         .iter()
                         .flat_map(|component| component.config.billing(&component.name))
+                        .map(|item| item.measured_over(measured))
                         .collect()
                 })
                 .collect(),

@@ -39,7 +39,7 @@ use crate::units::{ByteSize, Duration};
 pub use adaptive::AdaptiveConfig;
 pub use doc::{Diagnostic, parse_path};
 pub use objective::ObjectiveConfig;
-pub use pricing::PricingConfig;
+pub use pricing::{PricingConfig, Purchase};
 pub use simulation_doc::{SIMULATION_DOC, describe_default};
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).

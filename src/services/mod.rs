@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod aurora;
+pub mod classes;
 pub mod elasticache;
 pub mod kinesis;
 pub mod lambda;
+pub mod prices;
 pub mod rds;
 pub mod registry;
 pub mod sns;

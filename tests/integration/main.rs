@@ -7,6 +7,7 @@ mod aurora;
 mod budget;
 mod cli;
 mod common;
+mod cost;
 mod documented;
 mod elasticache;
 mod faults;

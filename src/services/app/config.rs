@@ -151,9 +151,6 @@ pub struct AutoscalingConfig {
 fn default_instances() -> u32 {
     DEFAULT_INSTANCES
 }
-fn default_workers() -> u32 {
-    DEFAULT_WORKERS
-}
 fn default_cpu() -> DistSpec<Seconds> {
     DistSpec::exponential(DEFAULT_CPU_SECS)
 }
@@ -192,9 +189,14 @@ pub struct AppConfig {
     /// AZs the instances are spread over, in turn (default: every AZ of the topology).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azs: Option<Vec<String>>,
-    /// Requests on the CPU at once per instance.
-    #[serde(default = "default_workers")]
-    pub workers: u32,
+    /// EC2 instance type of every instance (`c7g.xlarge`): sets `workers` (its vCPUs) and the
+    /// price. None: billed as [`DEFAULT_EC2_CLASS`](crate::services::classes::DEFAULT_EC2_CLASS),
+    /// the model on its own defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    /// Requests on the CPU at once per instance; default the type's vCPUs, else 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
     /// CPU time of a request.
     #[serde(default = "default_cpu")]
     pub cpu: DistSpec<Seconds>,
@@ -333,6 +335,18 @@ impl AppConfig {
             .collect()
     }
 
+    /// Workers per instance: `workers`, else the instance type's vCPUs, else 2 (an unknown
+    /// `instance_class` is an error there).
+    pub fn effective_workers(&self) -> Result<u32, SpecError> {
+        let class = match &self.instance_class {
+            Some(name) => {
+                Some(crate::services::classes::lookup(crate::services::classes::Service::Ec2, name, "instance_class")?)
+            }
+            None => None,
+        };
+        Ok(self.workers.or(class.map(|c| c.vcpus)).unwrap_or(DEFAULT_WORKERS))
+    }
+
     /// Checks every parameter and builds the plan.
     pub fn plan(&self, context: &BuildContext<'_>) -> Result<AppPlan, SpecError> {
         if self.instances == 0 || self.instances > MAX_INSTANCES {
@@ -341,8 +355,9 @@ impl AppConfig {
                 format!("between 1 and {MAX_INSTANCES} instances, found {}", self.instances),
             ));
         }
-        if self.workers == 0 || self.workers > 100_000 {
-            return Err(SpecError::new("workers", format!("between 1 and 100000 workers, found {}", self.workers)));
+        let workers = self.effective_workers()?;
+        if workers == 0 || workers > 100_000 {
+            return Err(SpecError::new("workers", format!("between 1 and 100000 workers, found {workers}")));
         }
         let az_list: Vec<u16> = match &self.azs {
             None => (0..context.az_count.max(1)).collect(),
@@ -434,7 +449,7 @@ impl AppConfig {
             instances: self.instances,
             slots,
             azs: (0..slots as usize).map(|i| az_list[i % az_list.len()]).collect(),
-            workers: self.workers,
+            workers,
             cpu: self.cpu.build().map_err(|e| e.within("cpu"))?,
             queue_limit: self.queue_limit,
             balancing,

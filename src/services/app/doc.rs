@@ -22,7 +22,7 @@ pub const APP_DOC: KindDoc = KindDoc {
               its requests in progress 502 and keeps receiving new ones (504 after \
               `connect_timeout`) until the health check marks it unhealthy. Autoscaling: target \
               tracking on mean CPU utilization (1-minute periods, scale out after 3 above the \
-              target, in after 15 below), new instances serving after `warmup`.",
+              target, in after 15 below), new instances serving after `warmup`. Billed (cost): EC2 instance-hours of `instance_class` (autoscaling: the time-average in service).",
     params: &[
         ParamDoc {
             name: "instances",
@@ -39,11 +39,18 @@ pub const APP_DOC: KindDoc = KindDoc {
             source: "ASG balances instances across AZs",
         },
         ParamDoc {
+            name: "instance_class",
+            default: "none: billed as m7g.large, the model on the default workers",
+            unit: "EC2 instance type",
+            meaning: "type of every instance (c6g, c7g, m6g, m7g .large..4xlarge): sets workers = vCPUs and the instance-hour price (us-east-1 On-Demand Linux: c7g.large $0.0725/h, m7g.large $0.0816/h, linear in size); an explicit `workers` overrides; unknown types are an error",
+            source: "EC2 On-Demand pricing page (2025); docs/models.md \"Instance classes and prices\"",
+        },
+        ParamDoc {
             name: "workers",
-            default: ParamDoc::FROM_CONFIG,
+            default: "the type's vCPUs, else 2",
             unit: "count",
             meaning: "requests on the CPU at once per instance (a ServerPool's servers)",
-            source: "assumption: the 2 vCPUs of an m7g.large",
+            source: "assumption: one request per vCPU; 2, the vCPUs of an m7g.large",
         },
         ParamDoc {
             name: "cpu",

@@ -45,10 +45,12 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::{ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, Request, SpecError, Timer};
+use crate::services::classes::DEFAULT_EC2_CLASS;
 
 pub use config::{
     AppConfig, AppPlan, AutoscalingConfig, Balancing, DEFAULT_CONNECT_TIMEOUT, DEFAULT_COOLDOWN, DEFAULT_CPU_SECS,
@@ -85,6 +87,38 @@ impl KindConfig for AppConfig {
 
     fn build(&self, name: &str, context: &BuildContext<'_>) -> Result<Box<dyn Component>, SpecError> {
         Ok(Box::new(App::new(name, self.plan(context)?)))
+    }
+
+    /// Writes in the workers and the instance type billed.
+    fn resolved(&self, context: &BuildContext<'_>, _az_names: &[String]) -> Result<Self, SpecError> {
+        let plan = self.plan(context)?;
+        let mut resolved = self.clone();
+        resolved.workers = Some(plan.workers);
+        resolved.instance_class.get_or_insert_with(|| DEFAULT_EC2_CLASS.to_string());
+        Ok(resolved)
+    }
+
+    /// EC2 instance-hours of the one type: `instances` for a fixed fleet; with autoscaling the
+    /// time-average of instances in service (`<name>.instances_in_service`; instances still
+    /// warming up are billed by AWS but not counted: a slight underestimate). The load
+    /// balancer (ALB hours and LCUs) is not billed.
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        let class = self.instance_class.as_deref().unwrap_or(DEFAULT_EC2_CLASS);
+        if self.autoscaling.is_some() {
+            let key = crate::services::classes::price_key(crate::services::classes::Service::Ec2, class);
+            vec![BillableItem::usage(
+                name,
+                &format!("instances {class} (time-average in service)"),
+                format!("{name}.instances_in_service"),
+                UsageScale::Level,
+                1.0,
+                1.0,
+                "instance-hours",
+                &key,
+            )]
+        } else {
+            vec![BillableItem::instances(name, "instances", "ec2", class, f64::from(self.instances))]
+        }
     }
 }
 

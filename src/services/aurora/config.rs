@@ -9,6 +9,7 @@ use crate::engine::SimDuration;
 use crate::model::SpecError;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
+use crate::services::classes::{DbEngine, Service, aurora_max_connections, lookup};
 use crate::units::{ByteSize, Duration};
 
 /// Most replicas in a cluster: 15 (AUG; docs/models.md "Aurora": "Up to 15 replicas").
@@ -107,9 +108,17 @@ pub struct AuroraConfig {
     pub replica_azs: Option<Vec<String>>,
     /// Promotion tier of each replica (0 = first); missing entries are tier 1.
     pub priority: Option<Vec<u32>>,
-    /// Worker slots per instance.
-    #[serde(default = "default_workers")]
-    pub workers: u32,
+    /// Instance class of every instance (`db.r6g.2xlarge`): sets `workers` (its vCPUs),
+    /// `max_connections` (the engine's default) and the price. None: billed as
+    /// [`DEFAULT_AURORA_CLASS`](crate::services::classes::DEFAULT_AURORA_CLASS), the model on its own defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    /// `mysql` (default) or `postgresql`: which `max_connections` default a class uses.
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    /// Worker slots per instance; default the class's vCPUs, else 32.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
     /// CPU time of a read on an instance.
     #[serde(default = "default_read_service")]
     pub read_service: DistSpec<Seconds>,
@@ -118,9 +127,10 @@ pub struct AuroraConfig {
     pub write_service: DistSpec<Seconds>,
     /// Most requests waiting for a worker per instance; None = unbounded.
     pub queue_limit: Option<u64>,
-    /// Requests an instance holds at once; beyond it new ones are rejected.
-    #[serde(default = "default_max_connections")]
-    pub max_connections: u32,
+    /// Requests an instance holds at once; beyond it new ones are rejected. Default by the
+    /// class, else 16,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
     /// Fraction of reads answered from the buffer cache.
     #[serde(default = "default_cache_hit_ratio")]
     pub cache_hit_ratio: f64,
@@ -169,17 +179,14 @@ fn lognormal(mean: f64, cv: f64) -> DistSpec<Seconds> {
     DistSpec::lognormal(mean, cv)
 }
 
-fn default_workers() -> u32 {
-    DEFAULT_WORKERS
+fn default_engine() -> String {
+    "mysql".into()
 }
 fn default_read_service() -> DistSpec<Seconds> {
     DistSpec::exponential(DEFAULT_READ_SERVICE_SECS)
 }
 fn default_write_service() -> DistSpec<Seconds> {
     DistSpec::exponential(DEFAULT_WRITE_SERVICE_SECS)
-}
-fn default_max_connections() -> u32 {
-    DEFAULT_MAX_CONNECTIONS
 }
 fn default_cache_hit_ratio() -> f64 {
     DEFAULT_CACHE_HIT_RATIO
@@ -224,11 +231,13 @@ impl Default for AuroraConfig {
             replicas: 0,
             replica_azs: None,
             priority: None,
-            workers: default_workers(),
+            instance_class: None,
+            engine: default_engine(),
+            workers: None,
             read_service: default_read_service(),
             write_service: default_write_service(),
             queue_limit: None,
-            max_connections: default_max_connections(),
+            max_connections: None,
             cache_hit_ratio: default_cache_hit_ratio(),
             cache_warmup: default_cache_warmup(),
             read_routing: default_read_routing(),
@@ -359,10 +368,20 @@ impl AuroraConfig {
             ));
         }
         let tiers = (0..replicas).map(|k| given.get(k).map_or(DEFAULT_TIER, |&t| t as u8)).collect();
-        if self.workers == 0 || self.workers > MAX_SERVERS {
-            return Err(SpecError::new("workers", format!("give 1 to {MAX_SERVERS} workers, found {}", self.workers)));
+        let engine = DbEngine::parse(&self.engine)?;
+        let class = match &self.instance_class {
+            Some(name) => Some(lookup(Service::Aurora, name, "instance_class")?),
+            None => None,
+        };
+        let workers = self.workers.or(class.map(|c| c.vcpus)).unwrap_or(DEFAULT_WORKERS);
+        let max_connections = self
+            .max_connections
+            .or(class.map(|c| aurora_max_connections(c, engine)))
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if workers == 0 || workers > MAX_SERVERS {
+            return Err(SpecError::new("workers", format!("give 1 to {MAX_SERVERS} workers, found {workers}")));
         }
-        if self.max_connections == 0 {
+        if max_connections == 0 {
             return Err(SpecError::new("max_connections", "at least 1 connection is needed"));
         }
         if !(0.0..=1.0).contains(&self.cache_hit_ratio) {
@@ -429,11 +448,11 @@ impl AuroraConfig {
             writer_az: context.own_az,
             replica_azs,
             tiers,
-            workers: self.workers,
+            workers,
             read_service: dist("read_service", &self.read_service)?,
             write_service: dist("write_service", &self.write_service)?,
             queue_limit: self.queue_limit,
-            max_connections: u64::from(self.max_connections),
+            max_connections: u64::from(max_connections),
             cache_hit_ratio: self.cache_hit_ratio,
             cache_warmup: self.cache_warmup.get(),
             routing,
@@ -482,7 +501,10 @@ mod tests {
                 || param.name == "queue_limit"
                 || param.name == "protection_groups"
                 || param.name == "volume_size"
-                || param.name == "storage_azs";
+                || param.name == "storage_azs"
+                || param.name == "instance_class"
+                || param.name == "workers"
+                || param.name == "max_connections";
             assert!(documented_default || toml.contains(param.name), "{} missing from {toml}", param.name);
             assert!(!param.source.is_empty());
         }

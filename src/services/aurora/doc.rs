@@ -22,7 +22,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
               Instances for faults: `writer` (whichever instance is the writer when the fault \
               starts), `replica-1`..`replica-N` (by initial role), `segment-<group>-<0..5>` \
               (segments 0,1 in the first storage AZ, 2,3 the second, 4,5 the third; \
-              `lose_segments` selects `segment-*` by default).",
+              `lose_segments` selects `segment-*` by default). Billed (cost): writer + replicas as instance-hours of `instance_class`, storage GB-months, I/O per million (cache misses + commits, measured).",
     params: &[
         ParamDoc {
             name: "az",
@@ -53,11 +53,25 @@ pub const AURORA_DOC: KindDoc = KindDoc {
             source: "AUG promotion tiers; default tier 1 is an assumption",
         },
         ParamDoc {
-            name: "workers",
+            name: "instance_class",
+            default: "none: billed as db.r6g.8xlarge, the model on the defaults of workers and max_connections",
+            unit: "class name",
+            meaning: "class of the writer and every replica (db.t4g.medium, db.r6g/db.r7g.large..8xlarge): sets workers = vCPUs, max_connections (Aurora MySQL: 90 medium, 1000 large .. 5000 8xlarge; PostgreSQL LEAST(memory/9531392, 5000)) and the instance-hour price (us-east-1 On-Demand, Aurora Standard: db.r6g.large $0.26/h, db.r7g.large $0.276/h, linear in size); explicit parameters override; unknown classes are an error",
+            source: "Aurora pricing page (2025); AUG, Maximum connections to an Aurora MySQL DB instance; docs/models.md \"Instance classes and prices\"",
+        },
+        ParamDoc {
+            name: "engine",
             default: ParamDoc::FROM_CONFIG,
+            unit: "name",
+            meaning: "mysql | postgresql: which max_connections default a class gives",
+            source: "AUG; RDSUG, Maximum number of database connections",
+        },
+        ParamDoc {
+            name: "workers",
+            default: "the class's vCPUs, else 32",
             unit: "count",
             meaning: "worker slots per instance (requests served in parallel)",
-            source: "assumption: vCPUs of the r3.8xlarge of V17 §6.1",
+            source: "assumption: one request per vCPU; 32, the vCPUs of the r3.8xlarge of V17 §6.1",
         },
         ParamDoc {
             name: "read_service",
@@ -82,7 +96,7 @@ pub const AURORA_DOC: KindDoc = KindDoc {
         },
         ParamDoc {
             name: "max_connections",
-            default: ParamDoc::FROM_CONFIG,
+            default: "the class's default, else 16000",
             unit: "requests",
             meaning: "requests an instance holds at once (queued, in service, awaiting a commit or a segment read); beyond it: rejected",
             source: "assumption (order of Aurora MySQL max_connections on large instances)",

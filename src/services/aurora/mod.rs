@@ -126,9 +126,11 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::{ServerPool, ServiceTimes};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, SpecError, Timer};
+use crate::services::classes::DEFAULT_AURORA_CLASS;
 
 /// How long reads avoid a segment that missed a read hedge: 1 s. Assumption.
 pub const SUSPECT_TIME: SimDuration = SimDuration::from_secs(1);
@@ -179,7 +181,51 @@ impl KindConfig for AuroraConfig {
             resolved.protection_groups = Some(params.groups);
         }
         resolved.storage_azs = Some(params.storage_azs.iter().map(|&az| name(az)).collect());
+        resolved.instance_class.get_or_insert_with(|| DEFAULT_AURORA_CLASS.to_string());
+        resolved.workers = Some(params.workers);
+        resolved.max_connections = Some(params.max_connections as u32);
         Ok(resolved)
+    }
+
+    /// The writer and each replica, all of the one class; storage by GB-month (the volume:
+    /// `volume_size`, else 10 GB per protection group); I/O requests per million (Aurora
+    /// Standard): each read that misses the buffer cache (`cache_hit_ratio` of the
+    /// configuration) one read I/O, each committed write one write I/O (a redo record of up
+    /// to 4 KB; an assumption — AWS counts write I/Os in 4 KB units).
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        let class = self.instance_class.as_deref().unwrap_or(DEFAULT_AURORA_CLASS);
+        let mut items = vec![BillableItem::instances(name, "writer", "aurora", class, 1.0)];
+        if self.replicas > 0 {
+            items.push(BillableItem::instances(name, "replicas", "aurora", class, f64::from(self.replicas)));
+        }
+        let bytes = match (self.volume_size, self.protection_groups) {
+            (Some(size), _) => size.0 as f64,
+            (None, groups) => f64::from(groups.unwrap_or(DEFAULT_PROTECTION_GROUPS)) * PROTECTION_GROUP_BYTES as f64,
+        };
+        items.push(BillableItem::Fixed {
+            component: name.to_string(),
+            what: "storage".into(),
+            quantity: bytes / 1e9,
+            unit: "GB-months".into(),
+            price_key: "aurora.storage_gb_month".into(),
+        });
+        let miss = 1.0 - self.cache_hit_ratio.clamp(0.0, 1.0);
+        for (what, metric, factor) in [
+            ("read I/O (buffer-cache misses)", "read_throughput", miss),
+            ("write I/O (one per commit)", "write_throughput", 1.0),
+        ] {
+            items.push(BillableItem::usage(
+                name,
+                what,
+                format!("{name}.{metric}"),
+                UsageScale::PerSecond,
+                factor,
+                1e6,
+                "million I/O requests",
+                "aurora.io_million",
+            ));
+        }
+        items
     }
 }
 

@@ -13,6 +13,7 @@ use crate::engine::SimDuration;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
 use crate::model::{ComponentId, SpecError, did_you_mean};
+use crate::services::classes::{InstanceClass, Service, lookup};
 use crate::units::{ByteSize, Duration};
 
 /// Redis Cluster's hash slots: 16,384 (redis.io, "Redis cluster specification"; ECUG, cluster
@@ -119,9 +120,15 @@ pub struct ElastiCacheConfig {
     /// empty.
     #[serde(default)]
     pub persistence: bool,
-    /// Memory of each node.
-    #[serde(default = "default_node_memory")]
-    pub node_memory: ByteSize,
+    /// Node type of every node (`cache.r7g.large`): sets `node_memory` (the type's memory),
+    /// Memcached's `threads` (its vCPUs) and the price. None: billed as
+    /// [`DEFAULT_CACHE_CLASS`](crate::services::classes::DEFAULT_CACHE_CLASS), the model on its
+    /// own defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    /// Memory of each node; default the node type's, else 13 GiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_memory: Option<ByteSize>,
     /// Share of node memory reserved for non-data use (percent).
     #[serde(default = "default_reserved")]
     pub reserved_memory_percent: f64,
@@ -177,6 +184,31 @@ fn one() -> u32 {
 fn yes() -> bool {
     true
 }
+impl ElastiCacheConfig {
+    /// The node type named by `instance_class`, if any (an unknown one is an error there).
+    pub fn class(&self) -> Result<Option<&'static InstanceClass>, SpecError> {
+        match &self.instance_class {
+            Some(name) => Ok(Some(lookup(Service::ElastiCache, name, "instance_class")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes of memory per node: `node_memory`, else the node type's, else 13 GiB.
+    pub fn node_memory_bytes(&self) -> Result<u64, SpecError> {
+        Ok(match (self.node_memory, self.class()?) {
+            (Some(ByteSize(bytes)), _) => bytes,
+            (None, Some(class)) => (class.memory_gib * f64::from(1u32 << 30)) as u64,
+            (None, None) => default_node_memory().0,
+        })
+    }
+
+    /// Nodes of the cluster: shards (1 for Redis without cluster mode) × (1 + replicas).
+    pub fn nodes(&self) -> u32 {
+        let shards = if self.engine != "memcached" && !self.cluster_mode { 1 } else { self.shards };
+        shards * (1 + self.replicas)
+    }
+}
+
 fn default_node_memory() -> ByteSize {
     ByteSize(DEFAULT_NODE_MEMORY)
 }
@@ -352,7 +384,7 @@ impl ElastiCacheConfig {
                 format!("must be in [0, 100), found {}", self.reserved_memory_percent),
             ));
         }
-        let capacity = (self.node_memory.0 as f64 * (1.0 - self.reserved_memory_percent / 100.0)).floor() as u64;
+        let capacity = (self.node_memory_bytes()? as f64 * (1.0 - self.reserved_memory_percent / 100.0)).floor() as u64;
         if capacity == 0 {
             return Err(SpecError::new("node_memory", "leaves no memory for items"));
         }
@@ -397,9 +429,10 @@ impl ElastiCacheConfig {
                 ));
             }
         };
-        let threads = self.threads.unwrap_or(match engine {
-            Engine::Redis => REDIS_THREADS,
-            Engine::Memcached => MEMCACHED_THREADS,
+        let threads = self.threads.unwrap_or(match (engine, self.class()?) {
+            (Engine::Redis, _) => REDIS_THREADS,
+            (Engine::Memcached, Some(class)) => class.vcpus,
+            (Engine::Memcached, None) => MEMCACHED_THREADS,
         });
         if !(1..=256).contains(&threads) {
             return Err(SpecError::new("threads", format!("must be between 1 and 256, found {threads}")));

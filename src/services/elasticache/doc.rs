@@ -22,7 +22,7 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
               instances: `primary`, `replica-1`.. (one shard), `shard-<s>-primary`, \
               `shard-<s>-replica-<r>` (cluster mode), `node-<s>` (memcached). Staleness: the \
               database's replies carry the time it served them; a hit on an item older than a \
-              commit the client has learned of is a stale read.",
+              commit the client has learned of is a stale read. Billed (cost): shards × (1 + replicas) node-hours of `instance_class`.",
     params: &[
         ParamDoc {
             name: "engine",
@@ -81,8 +81,15 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
             source: "ECUG: persistence is optional and off by default",
         },
         ParamDoc {
+            name: "instance_class",
+            default: "none: billed as cache.r7g.large, the model on the defaults of node_memory and threads",
+            unit: "node type",
+            meaning: "node type of every node (cache.t4g.medium, cache.m6g/m7g/r6g/r7g.large..4xlarge): sets node_memory (the type's memory, e.g. 13.07 GiB for cache.r7g.large), Memcached's threads (its vCPUs) and the node-hour price (us-east-1 On-Demand, Redis OSS: cache.r7g.large $0.219/h, cache.r6g.large $0.206/h); explicit parameters override; unknown types are an error",
+            source: "ElastiCache pricing page (2025), ECUG supported node types; docs/models.md \"Instance classes and prices\"",
+        },
+        ParamDoc {
             name: "node_memory",
-            default: ParamDoc::FROM_CONFIG,
+            default: "the node type's memory, else 13GiB",
             unit: "size",
             meaning: "memory of each node",
             source: "ECUG node types: cache.r7g.large (13.07 GiB), rounded down",
@@ -152,7 +159,7 @@ pub const ELASTICACHE_DOC: KindDoc = KindDoc {
         },
         ParamDoc {
             name: "threads",
-            default: "by engine: 1 (redis), 4 (memcached)",
+            default: "by engine: 1 (redis), 4 (memcached; with instance_class its vCPUs)",
             unit: "count",
             meaning: "command threads per node (servers of its ServerPool)",
             source: "redis.io (single-threaded command execution); memcached -t default 4",

@@ -89,9 +89,11 @@ use crate::blocks::slab::Slab;
 use crate::blocks::station::Departure;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::BillableItem;
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Message, SpecError, Timer};
+use crate::services::classes::DEFAULT_CACHE_CLASS;
 
 impl KindConfig for ElastiCacheConfig {
     fn references(&self) -> Vec<(&'static str, &str)> {
@@ -111,10 +113,18 @@ impl KindConfig for ElastiCacheConfig {
         let name = |az: u16| az_names.get(az as usize).cloned().unwrap_or_default();
         let mut resolved = self.clone();
         resolved.threads = Some(plan.threads);
+        resolved.node_memory = Some(crate::units::ByteSize(self.node_memory_bytes()?));
+        resolved.instance_class.get_or_insert_with(|| DEFAULT_CACHE_CLASS.to_string());
         if plan.replicas > 0 {
             resolved.replica_azs = Some(plan.node_azs[1..=plan.replicas as usize].iter().map(|&az| name(az)).collect());
         }
         Ok(resolved)
+    }
+
+    /// Every node (shards × (1 + replicas); Memcached: its nodes) of the one node type.
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        let class = self.instance_class.as_deref().unwrap_or(DEFAULT_CACHE_CLASS);
+        vec![BillableItem::instances(name, "cache nodes", "elasticache", class, f64::from(self.nodes()))]
     }
 
     fn events_per_request(&self, write_fraction: f64) -> f64 {

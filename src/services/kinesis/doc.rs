@@ -21,7 +21,7 @@ pub const KINESIS_DOC: KindDoc = KindDoc {
               2 MiB/s per consumer per shard, at most 20). Records expire after `retention`; \
               those a consumer had not read are counted lost. `[[component.reshard]]` \
               tables schedule UpdateShardCount; `capacity_mode = \"on_demand\"` scales itself. \
-              `poison_keys` mark records that fail every processing attempt.",
+              `poison_keys` mark records that fail every processing attempt. Billed (cost): provisioned shard-hours ($0.015) and PUT payload units ($0.014/million, one per record); enhanced fan-out consumers: consumer-shard-hours ($0.015).",
     params: &[
         ParamDoc {
             name: "shards",

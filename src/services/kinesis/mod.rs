@@ -77,11 +77,54 @@ pub use stream::Kinesis;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, HOURS_PER_MONTH, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, Message, SpecError};
 
 impl KindConfig for KinesisConfig {
+    /// Provisioned mode: shard-hours (the `shards` at creation; with scheduled reshards the
+    /// open shards at the end of the run, an approximation) and PUT payload units, one per
+    /// accepted record (`<name>.throughput`; records over 25 KB would count one unit per
+    /// 25 KB: an assumption that records are at most 25 KB). On-demand streams are not
+    /// billed (their price is per GB, which stratus does not count).
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        if self.capacity_mode != "provisioned" {
+            return Vec::new();
+        }
+        let shards = if self.reshard.is_empty() {
+            BillableItem::Fixed {
+                component: name.to_string(),
+                what: format!("shards ({} × {HOURS_PER_MONTH} h)", self.shards),
+                quantity: f64::from(self.shards) * HOURS_PER_MONTH,
+                unit: "shard-hours".into(),
+                price_key: "kinesis.shard_hour".into(),
+            }
+        } else {
+            BillableItem::usage(
+                name,
+                "shards (open at the end)",
+                format!("{name}.open_shards"),
+                UsageScale::Level,
+                1.0,
+                1.0,
+                "shard-hours",
+                "kinesis.shard_hour",
+            )
+        };
+        let units = BillableItem::usage(
+            name,
+            "PUT payload units (one per record)",
+            format!("{name}.throughput"),
+            UsageScale::PerSecond,
+            1.0,
+            1e6,
+            "million PUT payload units",
+            "kinesis.put_units_million",
+        );
+        vec![shards, units]
+    }
+
     fn events_per_request(&self, _write_fraction: f64) -> f64 {
         // A put: its delivery and its reply (no timer: the reply leaves after the put's
         // latency). Reading adds about one event per record at low batch sizes and far less
@@ -104,6 +147,24 @@ impl KindConfig for KinesisConfig {
 }
 
 impl KindConfig for ConsumerConfig {
+    /// Enhanced fan-out: consumer-shard-hours over the stream's open shards
+    /// (`<stream>.open_shards`). Shared (GetRecords) consumers bill nothing of their own.
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        if self.fan_out != "enhanced" {
+            return Vec::new();
+        }
+        vec![BillableItem::usage(
+            name,
+            "enhanced fan-out consumer-shards",
+            format!("{}.open_shards", self.stream),
+            UsageScale::Level,
+            1.0,
+            1.0,
+            "consumer-shard-hours",
+            "kinesis.efo_consumer_shard_hour",
+        )]
+    }
+
     fn references(&self) -> Vec<(&'static str, &str)> {
         let mut refs = vec![("stream", self.stream.as_str())];
         if let Some(target) = &self.target {

@@ -23,7 +23,7 @@ pub const LAMBDA_DOC: KindDoc = KindDoc {
               Failures are answered `unavailable`. Billed: init + handler rounded up to 1 ms, \
               times memory_mb/1024 GB. A crash fault makes the function unavailable and loses \
               its warm environments; a slow fault stretches cold starts and running times; \
-              when its AZ is lost the endpoint moves to the nearest AZ up (Lambda is regional).",
+              when its AZ is lost the endpoint moves to the nearest AZ up (Lambda is regional). Billed (cost): requests ($0.20/million) and billed GB-seconds ($0.0000166667, x86), us-east-1.",
     params: &[
         ParamDoc {
             name: "runtime",

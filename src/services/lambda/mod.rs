@@ -63,6 +63,7 @@ use crate::blocks::slab::Slab;
 use crate::blocks::token_bucket::TokenBucket;
 use crate::engine::{EventId, SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
@@ -76,6 +77,34 @@ pub use config::{
 pub use doc::LAMBDA_DOC;
 
 impl KindConfig for LambdaConfig {
+    /// Requests per million (`<name>.invocations`: started, throttled ones are not billed) and
+    /// GB-seconds (`<name>.billed_gb_seconds`: init + handler rounded up to 1 ms, times the
+    /// memory), x86 prices.
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        vec![
+            BillableItem::usage(
+                name,
+                "requests",
+                format!("{name}.invocations"),
+                UsageScale::Count,
+                1.0,
+                1e6,
+                "million requests",
+                "lambda.requests_million",
+            ),
+            BillableItem::usage(
+                name,
+                "compute",
+                format!("{name}.billed_gb_seconds"),
+                UsageScale::Count,
+                1.0,
+                1.0,
+                "GB-seconds",
+                "lambda.gb_second",
+            ),
+        ]
+    }
+
     fn references(&self) -> Vec<(&'static str, &str)> {
         self.target.iter().map(|target| ("target", target.as_str())).collect()
     }

@@ -12,6 +12,7 @@ use crate::engine::SimDuration;
 use crate::model::SpecError;
 use crate::model::dist::{Dist, DistSpec, Seconds};
 use crate::model::kind::BuildContext;
+use crate::services::classes::{DbEngine, Service, lookup, rds_max_connections};
 use crate::units::Duration;
 
 /// Worker slots per DB instance: 16. Assumption (e.g. a 16-vCPU db.r5.4xlarge running one
@@ -133,12 +134,21 @@ pub struct RdsConfig {
     pub standby_az: Option<String>,
     /// AZs of the two standbys (multi_az_cluster); default the two AZs after the writer's.
     pub standby_azs: Option<Vec<String>>,
-    /// Worker slots per instance (parallel queries).
-    #[serde(default = "default_workers")]
-    pub workers: u32,
+    /// Instance class of every instance (`db.r6g.2xlarge`): sets `workers` (its vCPUs),
+    /// `max_connections` (the engine's formula) and the price. None: billed as
+    /// [`DEFAULT_RDS_CLASS`](crate::services::classes::DEFAULT_RDS_CLASS), the model on its own defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    /// `mysql` (default) or `postgresql`: which `max_connections` formula a class uses.
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    /// Worker slots per instance (parallel queries); default the class's vCPUs, else 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
     /// Connections per instance (in service + waiting); beyond it requests are rejected.
-    #[serde(default = "default_max_connections")]
-    pub max_connections: u32,
+    /// Default by the class's formula, else 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
     /// Service time of a read.
     #[serde(default = "default_read_service")]
     pub read_service: DistSpec<Seconds>,
@@ -188,11 +198,8 @@ pub struct RdsConfig {
 fn default_deployment() -> String {
     Deployment::MultiAzInstance.as_str().to_string()
 }
-fn default_workers() -> u32 {
-    DEFAULT_WORKERS
-}
-fn default_max_connections() -> u32 {
-    DEFAULT_MAX_CONNECTIONS
+fn default_engine() -> String {
+    "mysql".into()
 }
 fn default_read_service() -> DistSpec<Seconds> {
     DistSpec::exponential(DEFAULT_READ_SERVICE_SECS)
@@ -230,6 +237,8 @@ pub struct RdsPlan {
     pub azs: Vec<u16>,
     /// Worker slots per instance.
     pub workers: u32,
+    /// Connections per instance.
+    pub max_connections: u32,
     /// Waiting places per instance (`max_connections − workers`).
     pub queue_limit: u64,
     /// Read service time.
@@ -383,16 +392,21 @@ impl RdsConfig {
             }
         }
 
-        if self.workers == 0 || self.workers > MAX_SERVERS {
-            return Err(SpecError::new(
-                "workers",
-                format!("`workers` must be in 1..={MAX_SERVERS}, found {}", self.workers),
-            ));
+        let engine = DbEngine::parse(&self.engine)?;
+        let class = match &self.instance_class {
+            Some(name) => Some(lookup(Service::Rds, name, "instance_class")?),
+            None => None,
+        };
+        let workers = self.workers.or(class.map(|c| c.vcpus)).unwrap_or(DEFAULT_WORKERS);
+        let max_connections =
+            self.max_connections.or(class.map(|c| rds_max_connections(c, engine))).unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if workers == 0 || workers > MAX_SERVERS {
+            return Err(SpecError::new("workers", format!("`workers` must be in 1..={MAX_SERVERS}, found {workers}")));
         }
-        if self.max_connections < self.workers {
+        if max_connections < workers {
             return Err(SpecError::new(
                 "max_connections",
-                format!("`max_connections` ({}) must be at least `workers` ({})", self.max_connections, self.workers),
+                format!("`max_connections` ({max_connections}) must be at least `workers` ({workers})"),
             ));
         }
         if self.replicas > MAX_REPLICAS {
@@ -445,7 +459,7 @@ impl RdsConfig {
                 Some(name) => az(name, "proxy_az")?,
                 None => own,
             };
-            let connections = self.proxy_max_connections.unwrap_or(self.max_connections);
+            let connections = self.proxy_max_connections.unwrap_or(max_connections);
             if connections == 0 || connections > MAX_SERVERS {
                 return Err(SpecError::new(
                     "proxy_max_connections",
@@ -480,8 +494,9 @@ impl RdsConfig {
         let plan = RdsPlan {
             deployment,
             azs,
-            workers: self.workers,
-            queue_limit: u64::from(self.max_connections - self.workers),
+            workers,
+            max_connections,
+            queue_limit: u64::from(max_connections - workers),
             read_service: dist(&self.read_service, "read_service")?,
             write_service: dist(&self.write_service, "write_service")?,
             standby_apply: dist(&self.standby_apply, "standby_apply")?,

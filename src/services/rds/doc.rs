@@ -20,7 +20,7 @@ pub const RDS_DOC: KindDoc = KindDoc {
               skipping the DNS wait. Read replicas apply the primary's committed writes in \
               order through a single-threaded apply queue, so lag grows with the write rate. \
               Fault instances: `primary`, `standby` (or `standby-1`, `standby-2`), \
-              `replica-1`..; each names whoever holds that role when the fault starts.",
+              `replica-1`..; each names whoever holds that role when the fault starts. Billed (cost): primary + standbys + read replicas as instance-hours of `instance_class` (us-east-1 On-Demand), RDS Proxy per vCPU-hour.",
     params: &[
         ParamDoc {
             name: "deployment",
@@ -44,18 +44,32 @@ pub const RDS_DOC: KindDoc = KindDoc {
             source: "RDSUG Multi-AZ DB cluster: writer + 2 readable standbys in 3 AZs",
         },
         ParamDoc {
-            name: "workers",
+            name: "instance_class",
+            default: "none: billed as db.r6g.4xlarge, the model on the defaults below",
+            unit: "class name",
+            meaning: "class of every instance (db.t4g.medium, db.m6g.large..8xlarge, db.r6g/db.r7g.large..8xlarge): sets workers = vCPUs, max_connections by `engine`'s formula, and the instance-hour price (us-east-1 On-Demand: db.r6g.large $0.215/h, linear in size; db.r7g derived, an assumption); explicit `workers` / `max_connections` override; unknown classes are an error",
+            source: "RDS MySQL pricing page (2025), RDSUG DB instance classes; docs/models.md \"Instance classes and prices\"",
+        },
+        ParamDoc {
+            name: "engine",
             default: ParamDoc::FROM_CONFIG,
+            unit: "name",
+            meaning: "mysql | postgresql: the max_connections formula of a class (MySQL DBInstanceClassMemory/12582880; PostgreSQL LEAST(DBInstanceClassMemory/9531392, 5000))",
+            source: "RDSUG, Maximum number of database connections",
+        },
+        ParamDoc {
+            name: "workers",
+            default: "the class's vCPUs, else 16",
             unit: "count",
             meaning: "worker slots per instance (servers of its ServerPool)",
-            source: "assumption (one query per vCPU of a 16-vCPU instance)",
+            source: "assumption (one query per vCPU; 16: a 16-vCPU instance)",
         },
         ParamDoc {
             name: "max_connections",
-            default: ParamDoc::FROM_CONFIG,
+            default: "the class's formula, else 1000",
             unit: "connections",
             meaning: "requests in service + waiting per instance; beyond it `rejected` (too many connections)",
-            source: "assumption (MySQL default is DBInstanceClassMemory/12582880, ~1365 at 16 GiB, RDSUG)",
+            source: "RDSUG formula with a class; 1000 without one is an assumption (MySQL gives ~1365 at 16 GiB)",
         },
         ParamDoc {
             name: "read_service",

@@ -106,9 +106,11 @@ use crate::blocks::health::FaultBindings;
 use crate::blocks::station::Departure;
 use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, HOURS_PER_MONTH};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, InstanceInfo, Internal, Message, SpecError, Timer};
+use crate::services::classes::{DEFAULT_RDS_CLASS, Service};
 
 /// Binlog positions kept for lagging replicas before the most lagging one is rebuilt from a
 /// snapshot (16 Mi commit times, 128 MiB). Assumption: a bound on memory, not an AWS figure.
@@ -131,6 +133,40 @@ impl KindConfig for RdsConfig {
             _ => 0.0,
         };
         hop + write_fraction * (standbys + 2.0 * f64::from(self.replicas))
+    }
+
+    /// The primary, each standby (Multi-AZ bills the standby as an instance; a Multi-AZ DB
+    /// cluster is billed as its 3 instances, an assumption: AWS lists cluster prices
+    /// separately) and each read replica, all of the one class; RDS Proxy per vCPU of the
+    /// instances it fronts (primary, readable standbys, replicas; at least 2 vCPUs each).
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        let class = self.instance_class.as_deref().unwrap_or(DEFAULT_RDS_CLASS);
+        let standbys = match self.deployment.as_str() {
+            "multi_az_instance" => 1,
+            "multi_az_cluster" => 2,
+            _ => 0,
+        };
+        let mut items = vec![BillableItem::instances(name, "primary", "rds", class, 1.0)];
+        if standbys > 0 {
+            items.push(BillableItem::instances(name, "standbys", "rds", class, f64::from(standbys)));
+        }
+        if self.replicas > 0 {
+            items.push(BillableItem::instances(name, "read replicas", "rds", class, f64::from(self.replicas)));
+        }
+        if self.proxy {
+            let vcpus =
+                crate::services::classes::lookup(Service::Rds, class, "instance_class").map_or(2, |c| c.vcpus.max(2));
+            let readable_standbys = if self.deployment == "multi_az_cluster" { 2 } else { 0 };
+            let fronted = 1 + readable_standbys + self.replicas;
+            items.push(BillableItem::Fixed {
+                component: name.to_string(),
+                what: format!("RDS Proxy ({fronted} instances × {vcpus} vCPUs)"),
+                quantity: f64::from(fronted * vcpus) * HOURS_PER_MONTH,
+                unit: "vCPU-hours".into(),
+                price_key: "rds.proxy_vcpu_hour".into(),
+            });
+        }
+        items
     }
 
     fn nanos_per_event(&self) -> f64 {
@@ -170,6 +206,9 @@ impl KindConfig for RdsConfig {
         resolved.promotion.get_or_insert_with(|| uniform(promotion));
         resolved.dns_switch.get_or_insert_with(|| uniform(dns_switch));
         resolved.read_routing = Some(plan.read_routing.as_str().to_string());
+        resolved.instance_class.get_or_insert_with(|| DEFAULT_RDS_CLASS.to_string());
+        resolved.workers = Some(plan.workers);
+        resolved.max_connections = Some(plan.max_connections);
         if let Some((az, connections, timeout)) = plan.proxy {
             resolved.proxy_az = Some(name(az));
             resolved.proxy_max_connections = Some(connections);

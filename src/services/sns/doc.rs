@@ -18,7 +18,7 @@ pub const SNS_DOC: KindDoc = KindDoc {
               conditions `keys` (exact), `key_below`, `key_at_least` (range), `key_modulo` + \
               `remainders` all must hold. Subscribers must answer deliveries themselves (a \
               queue, a station). A crash stops publishes; accepted messages are still \
-              delivered; when its AZ is lost the endpoint moves to the nearest AZ up.",
+              delivered; when its AZ is lost the endpoint moves to the nearest AZ up. Billed (cost): publishes ($0.50/million, us-east-1); deliveries to SQS and Lambda are free.",
     params: &[
         ParamDoc {
             name: "subscribers",

@@ -45,6 +45,7 @@ use crate::blocks::slab::Slab;
 use crate::blocks::token_bucket::TokenBucket;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::dist::{DistSpec, Seconds};
 use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
@@ -58,6 +59,22 @@ pub use config::{
 pub use doc::SNS_DOC;
 
 impl KindConfig for SnsConfig {
+    /// Publishes per million (`<name>.throughput`, accepted publishes per second; each 64 KB
+    /// of a payload would be one more: an assumption that messages are at most 64 KB).
+    /// Deliveries to SQS and Lambda subscribers are free; HTTP deliveries are not billed.
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        vec![BillableItem::usage(
+            name,
+            "publishes",
+            format!("{name}.throughput"),
+            UsageScale::PerSecond,
+            1.0,
+            1e6,
+            "million publishes",
+            "sns.publishes_million",
+        )]
+    }
+
     fn references(&self) -> Vec<(&'static str, &str)> {
         self.subscribers.iter().map(|name| ("subscribers", name.as_str())).collect()
     }

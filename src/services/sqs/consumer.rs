@@ -14,6 +14,7 @@ use crate::blocks::caller::{CallOutcome, Caller};
 use crate::blocks::health::Health;
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Counter, LatencyHistogram, MetricSet, SeriesNames, TimeWeighted, Unit};
+use crate::model::billing::BillableItem;
 use crate::model::fault::{FaultAction, FaultSignal};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, ComponentId, Ctx, InstanceInfo, Message, SpecError};
@@ -22,6 +23,12 @@ use super::config::{ConsumerConfig, ConsumerPlan, Sizing};
 use super::protocol::ConsumerTimer;
 
 impl KindConfig for ConsumerConfig {
+    /// Nothing of its own: its receives and deletes are billed on the queue
+    /// (`<queue>.api_requests`), its compute on the workers' hosts or the function it calls.
+    fn billing(&self, _name: &str) -> Vec<BillableItem> {
+        Vec::new()
+    }
+
     fn references(&self) -> Vec<(&'static str, &str)> {
         let mut out = vec![("queue", self.queue.as_str())];
         if let Some(target) = &self.target {

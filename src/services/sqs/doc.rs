@@ -23,7 +23,7 @@ pub const SQS_DOC: KindDoc = KindDoc {
               5-minute deduplication of producer retries. Visibility timeout, redelivery, \
               dead-letter queue after maxReceiveCount (counted, kept), retention expiry, the \
               120,000 in-flight limit, delivery delay, poisoned keys. The queue itself takes no \
-              crash faults (a regional service); an AZ outage cuts its endpoint AZ off.",
+              crash faults (a regional service); an AZ outage cuts its endpoint AZ off. Billed (cost): `api_requests` per million ($0.40 standard, $0.50 FIFO, us-east-1; empty receives included).",
     params: &[
         ParamDoc {
             name: "az",

@@ -71,10 +71,29 @@ use crate::blocks::slab::Slab;
 use crate::blocks::token_bucket::TokenBucket;
 use crate::engine::{EventId, SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::{MetricSet, SeriesNames};
+use crate::model::billing::{BillableItem, UsageScale};
 use crate::model::kind::{BuildContext, KindConfig};
 use crate::model::{Backlog, Component, Ctx, Message, SpecError};
 
 impl KindConfig for SqsConfig {
+    /// Requests per million (standard or FIFO price), from `<name>.api_requests`: every
+    /// billed call — sends, receives (empty ones included), deletes, visibility changes;
+    /// a batch of up to 10 is one request. Payloads over 64 KB would bill one request per
+    /// 64 KB chunk: not counted (an assumption that messages are at most 64 KB).
+    fn billing(&self, name: &str) -> Vec<BillableItem> {
+        let key = if self.fifo { "sqs.fifo_requests_million" } else { "sqs.requests_million" };
+        vec![BillableItem::usage(
+            name,
+            "requests (empty receives included)",
+            format!("{name}.api_requests"),
+            UsageScale::Count,
+            1.0,
+            1e6,
+            "million requests",
+            key,
+        )]
+    }
+
     fn events_per_request(&self, _write_fraction: f64) -> f64 {
         // Per message sent: the send's delivery and its reply (2). The consumers' share
         // (nothing reaches them through `references`, so it is counted here): per batch the
