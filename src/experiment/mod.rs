@@ -151,6 +151,55 @@ pub struct ReplicationResult {
     pub events: u64,
     /// One value per metric (a latency's mean in ms).
     pub values: Vec<f64>,
+    /// Per metric, this replication's own latency percentiles (from its histogram before the
+    /// merge; None for scalars and latencies with no samples), for intervals of percentiles
+    /// across replications (`planning`). Empty if not kept.
+    pub percentiles: Vec<Option<ReplicationPercentiles>>,
+}
+
+/// One replication's latency percentiles, in milliseconds.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct ReplicationPercentiles {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl ReplicationPercentiles {
+    /// Of a histogram in nanoseconds (zero latencies, held as 1 ns, count as 0).
+    pub fn of(histogram: &Histogram<u64>) -> Option<Self> {
+        let ms = |nanos: u64| if nanos <= 1 { 0.0 } else { nanos as f64 / 1e6 };
+        (!histogram.is_empty()).then(|| ReplicationPercentiles {
+            p50: ms(histogram.value_at_quantile(0.5)),
+            p90: ms(histogram.value_at_quantile(0.9)),
+            p95: ms(histogram.value_at_quantile(0.95)),
+            p99: ms(histogram.value_at_quantile(0.99)),
+            p999: ms(histogram.value_at_quantile(0.999)),
+            max: ms(histogram.max()),
+        })
+    }
+
+    /// The statistic called `stat` (`p50`, `p90`, `p95`, `p99`, `p999`, `max`).
+    pub fn get(&self, stat: &str) -> Option<f64> {
+        Some(match stat {
+            "p50" => self.p50,
+            "p90" => self.p90,
+            "p95" => self.p95,
+            "p99" => self.p99,
+            "p999" => self.p999,
+            "max" => self.max,
+            _ => return None,
+        })
+    }
 }
 
 /// Everything measured at one sweep point.
@@ -675,6 +724,15 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
             replication: rep as u32,
             events: run.events,
             values: run.metrics.metrics.iter().map(Metric::replication_value).collect(),
+            percentiles: run
+                .metrics
+                .metrics
+                .iter()
+                .map(|metric| match &metric.value {
+                    MetricValue::Latency { histogram, .. } => ReplicationPercentiles::of(histogram),
+                    MetricValue::Scalar(_) => None,
+                })
+                .collect(),
         })
         .collect();
     let fault_windows = runs.first().map(|run| run.fault_windows.clone()).unwrap_or_default();

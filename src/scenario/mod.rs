@@ -38,7 +38,7 @@ use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
 use crate::units::{ByteSize, Duration};
 pub use adaptive::AdaptiveConfig;
 pub use doc::{Diagnostic, parse_path};
-pub use objective::ObjectiveConfig;
+pub use objective::{Bound, Direction, OBJECTIVE_DOC, ObjectiveConfig};
 pub use pricing::PricingConfig;
 pub use simulation_doc::{SIMULATION_DOC, describe_default};
 
@@ -592,6 +592,12 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
     }
     document.simulation.validate().map_err(|e| at(&format!("simulation.{}", e.field), e.message))?;
     document.topology.validate().map_err(|e| at(&format!("topology.{}", e.field), e.message))?;
+    for (index, objective) in document.objectives.iter().enumerate() {
+        objective.validate().map_err(|e| {
+            let e = e.within(&format!("objective[{index}]"));
+            at(&e.field, e.message)
+        })?;
+    }
     for component in &components {
         for (field, name) in component.config.references() {
             if !components.iter().any(|c| c.name == name) {
