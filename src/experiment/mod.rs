@@ -495,14 +495,18 @@ pub fn run_tasks(
             point: if simulation.common_random_numbers { 0 } else { point_index as u64 },
             replication: u64::from(replication),
         };
-        let mut world = point.spec.build_world(key).map_err(|(path, message)| ExperimentError::Build {
-            point: point_index,
-            path,
-            message,
-        })?;
+        // Forecast intervals: this replication's draws, the same at every point under common
+        // random numbers (scenario::uncertain).
+        let draws = point.spec.forecast_draws(key);
+        let build_error = |(path, message)| ExperimentError::Build { point: point_index, path, message };
+        let drawn = if draws.is_empty() { None } else { Some(point.spec.with_values(&draws).map_err(build_error)?) };
+        let mut world = drawn.as_ref().unwrap_or(&point.spec).build_world(key).map_err(build_error)?;
         world.set_memory_budget(Some(budgets[point_index] / runs_at_once as u64));
         match world.run() {
-            Ok(output) => Ok(TaskOutcome::Done(output)),
+            Ok(mut output) => {
+                point.spec.record_forecast(&draws, &mut output.metrics);
+                Ok(TaskOutcome::Done(output))
+            }
             Err(RunStop::Runaway(runaway)) => {
                 stopped[point_index].fetch_min(replication, Ordering::Relaxed);
                 let component =
