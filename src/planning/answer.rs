@@ -10,7 +10,7 @@ pub fn money(usd: f64) -> String {
     let digits = whole.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -72,7 +72,15 @@ pub fn answer(results: &ExperimentResults, points: &[PointPlan], cheapest: Optio
             let labels = missed_labels(results, &cheaper);
             let unstable = cheaper.iter().filter(|point| point.verdict == Verdict::Unstable).count();
             let on = if labels.is_empty() { String::new() } else { format!(" on {}", labels.join(", ")) };
-            let which = if unstable == cheaper.len() { " are unstable".to_string() } else { format!(" fail{on}") };
+            let inconclusive = cheaper.iter().filter(|point| point.verdict == Verdict::Inconclusive).count();
+            let which = if unstable == cheaper.len() {
+                " are unstable".to_string()
+            } else if inconclusive > 0 {
+                let on = on.replacen(" on", "", 1);
+                format!(" do not meet{on} ({inconclusive} inconclusive: more replications would tell)")
+            } else {
+                format!(" fail{on}")
+            };
             let count = plural(cheaper.len(), "cheaper point", "cheaper points");
             text.push_str(&format!("; the {count}{which}"));
         }
