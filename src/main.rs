@@ -12,7 +12,7 @@ use stratus::experiment::{self, Progress, RunOptions};
 use stratus::model::KindDoc;
 use stratus::report;
 use stratus::report::runs::{Manifest, RunStore, Shard, runs_folder_for};
-use stratus::scenario::{Override, SIMULATION_DOC, Scenario, ScenarioError, describe_default};
+use stratus::scenario::{OBJECTIVE_DOC, Override, SIMULATION_DOC, Scenario, ScenarioError, describe_default};
 use stratus::services::registry::{KIND_DOCS, kind_doc};
 
 /// stratus: simulate cloud data infrastructure and answer capacity-planning questions.
@@ -304,15 +304,13 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Describe { kind } => {
-            let all: Vec<&KindDoc> = KIND_DOCS.iter().chain([&SIMULATION_DOC]).collect();
+            let all: Vec<&KindDoc> = KIND_DOCS.iter().chain([&SIMULATION_DOC, &OBJECTIVE_DOC]).collect();
             let docs: Vec<&KindDoc> = match &kind {
                 Some(kind) => {
-                    vec![kind_doc(kind).or((kind == SIMULATION_DOC.kind).then_some(&SIMULATION_DOC)).ok_or_else(
-                        || {
-                            let known: Vec<&str> = all.iter().map(|d| d.kind).collect();
-                            CliError::Usage(format!("unknown kind `{kind}`; known kinds: {}", known.join(", ")))
-                        },
-                    )?]
+                    vec![all.iter().copied().find(|doc| doc.kind == kind).or(kind_doc(kind)).ok_or_else(|| {
+                        let known: Vec<&str> = all.iter().map(|d| d.kind).collect();
+                        CliError::Usage(format!("unknown kind `{kind}`; known kinds: {}", known.join(", ")))
+                    })?]
                 }
                 None => all,
             };

@@ -8,6 +8,7 @@
 
 pub mod adaptive;
 pub mod estimate;
+mod percentiles;
 pub mod stats;
 pub mod unstable;
 
@@ -23,6 +24,7 @@ use crate::metrics::{Metric, MetricValue, Unit};
 use crate::model::world::{FaultWindow, RunOutput, RunStop, TimeSeries};
 use crate::scenario::Scenario;
 pub use estimate::{WorkEstimate, estimate};
+pub use percentiles::ReplicationPercentiles;
 use stats::estimate_within;
 pub use unstable::Instability;
 
@@ -151,6 +153,10 @@ pub struct ReplicationResult {
     pub events: u64,
     /// One value per metric (a latency's mean in ms).
     pub values: Vec<f64>,
+    /// Per metric, this replication's own latency percentiles (from its histogram before the
+    /// merge; None for scalars and latencies with no samples), for intervals of percentiles
+    /// across replications (`planning`). Empty if not kept.
+    pub percentiles: Vec<Option<ReplicationPercentiles>>,
 }
 
 /// Everything measured at one sweep point.
@@ -450,14 +456,18 @@ pub fn run_tasks(
             point: if simulation.common_random_numbers { 0 } else { point_index as u64 },
             replication: u64::from(replication),
         };
-        let mut world = point.spec.build_world(key).map_err(|(path, message)| ExperimentError::Build {
-            point: point_index,
-            path,
-            message,
-        })?;
+        // Forecast intervals: this replication's draws, the same at every point under common
+        // random numbers (scenario::uncertain).
+        let draws = point.spec.forecast_draws(key);
+        let build_error = |(path, message)| ExperimentError::Build { point: point_index, path, message };
+        let drawn = if draws.is_empty() { None } else { Some(point.spec.with_values(&draws).map_err(build_error)?) };
+        let mut world = drawn.as_ref().unwrap_or(&point.spec).build_world(key).map_err(build_error)?;
         world.set_memory_budget(Some(budgets[point_index] / runs_at_once as u64));
         match world.run() {
-            Ok(output) => Ok(TaskOutcome::Done(output)),
+            Ok(mut output) => {
+                point.spec.record_forecast(&draws, &mut output.metrics);
+                Ok(TaskOutcome::Done(output))
+            }
             Err(RunStop::Runaway(runaway)) => {
                 stopped[point_index].fetch_min(replication, Ordering::Relaxed);
                 let component =
@@ -679,6 +689,15 @@ fn aggregate_point(index: usize, params: Vec<String>, runs: Vec<RunOutput>) -> P
             replication: rep as u32,
             events: run.events,
             values: run.metrics.metrics.iter().map(Metric::replication_value).collect(),
+            percentiles: run
+                .metrics
+                .metrics
+                .iter()
+                .map(|metric| match &metric.value {
+                    MetricValue::Latency { histogram, .. } => ReplicationPercentiles::of(histogram),
+                    MetricValue::Scalar(_) => None,
+                })
+                .collect(),
         })
         .collect();
     let fault_windows = runs.first().map(|run| run.fault_windows.clone()).unwrap_or_default();

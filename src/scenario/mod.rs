@@ -11,10 +11,12 @@ mod build;
 mod doc;
 mod estimate;
 mod files;
+mod forecast;
 mod objective;
 mod parse;
 mod pricing;
 mod simulation_doc;
+pub mod uncertain;
 
 use parse::*;
 
@@ -38,9 +40,10 @@ use crate::services::registry::{COMPONENT_KINDS, ComponentConfig};
 use crate::units::{ByteSize, Duration};
 pub use adaptive::AdaptiveConfig;
 pub use doc::{Diagnostic, parse_path};
-pub use objective::ObjectiveConfig;
+pub use objective::{Bound, Direction, OBJECTIVE_DOC, ObjectiveConfig};
 pub use pricing::{PricingConfig, Purchase};
 pub use simulation_doc::{SIMULATION_DOC, describe_default};
+pub use uncertain::UncertainParam;
 
 /// Default number of replications: 10 (enough for a Student-t interval to be meaningful).
 pub const DEFAULT_REPLICATIONS: u32 = 10;
@@ -234,6 +237,9 @@ pub struct ScenarioSpec {
     pub objectives: Vec<ObjectiveConfig>,
     /// `[pricing]`.
     pub pricing: PricingConfig,
+    /// Parameters written as forecast intervals (`{ low, mid, high, confidence }`), drawn once
+    /// per replication ([`uncertain`]); the spec holds their `mid`.
+    pub uncertain: Vec<UncertainParam>,
 }
 
 /// A problem found while building: the dotted path of the field and the message.
@@ -477,7 +483,18 @@ impl Scenario {
                 })?;
                 provenance.override_spans.push((span, format!("the value comes from {}", item.source.origin())));
             }
+            let forecasts = forecast::extract(&mut doc).map_err(|(span, message)| diagnose(span, message))?;
+            let in_forecast = |span: &Range<usize>| {
+                forecasts.iter().find(|(_, at)| at.start <= span.start && span.end <= at.end).map(|(param, _)| param)
+            };
             let spec = resolve_point(&doc, &files).map_err(|(span, message)| {
+                let message = match in_forecast(&span) {
+                    Some(param) => format!(
+                        "`{}` cannot be uncertain: a forecast interval stands for a number, and here {message}",
+                        param.path
+                    ),
+                    None => message,
+                };
                 // The sweep note only where the sweep matters: not when the scenario without
                 // its sweep fails the same way.
                 let same_without_sweep = !axes.is_empty() && {
@@ -485,6 +502,7 @@ impl Scenario {
                     parsed_overrides
                         .iter()
                         .all(|item| doc::set_path(&mut base, item.path, item.value.clone(), None).is_ok())
+                        && forecast::extract(&mut base).is_ok()
                         && resolve_point(&base, &files).err().is_some_and(|(_, other)| other == message)
                 };
                 let mut diagnostic = Diagnostic::new(file, source, span.clone(), message);
@@ -499,9 +517,15 @@ impl Scenario {
                     from_override.or(if same_without_sweep { None } else { provenance.sweep_note.clone() });
                 ScenarioError::Invalid(Box::new(diagnostic))
             })?;
+            let mut spec = spec;
+            spec.uncertain = forecasts.iter().map(|(param, _)| param.clone()).collect();
+            let spans: Vec<Range<usize>> = forecasts.iter().map(|(_, span)| span.clone()).collect();
+            forecast::check(&spec, &spans).map_err(|(span, message)| diagnose(span, message))?;
             if first_tables.is_none() {
                 let swept: Vec<&str> = axes.iter().map(|axis| axis.path.as_str()).collect();
-                first_tables = Some(resolved_tables(&name, description.as_deref(), &spec, &swept));
+                let mut tables = resolved_tables(&name, description.as_deref(), &spec, &swept);
+                forecast::write_resolved(&mut tables, &spec);
+                first_tables = Some(tables);
             }
             points.push(Point { index, params, spec });
         }
@@ -592,6 +616,12 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
     }
     document.simulation.validate().map_err(|e| at(&format!("simulation.{}", e.field), e.message))?;
     document.topology.validate().map_err(|e| at(&format!("topology.{}", e.field), e.message))?;
+    for (index, objective) in document.objectives.iter().enumerate() {
+        objective.validate().map_err(|e| {
+            let e = e.within(&format!("objective[{index}]"));
+            at(&e.field, e.message)
+        })?;
+    }
     for component in &components {
         for (field, name) in component.config.references() {
             if !components.iter().any(|c| c.name == name) {
@@ -610,6 +640,7 @@ fn resolve_point(doc: &Spanned<DeTable<'_>>, files: &files::FileCache) -> Locate
         faults: document.faults,
         objectives: document.objectives,
         pricing: document.pricing,
+        uncertain: Vec::new(),
     };
     files.load_all(&mut spec).map_err(|(path, message)| at(&path, message))?;
     // Building once checks every parameter with the same code the runs use.

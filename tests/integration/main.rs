@@ -16,6 +16,7 @@ mod lambda;
 mod layers;
 mod malformed;
 mod pipelines;
+mod planning;
 mod rds;
 mod rds_runs;
 mod report;

@@ -61,7 +61,12 @@ pub(crate) fn synthetic(sweep: bool) -> ExperimentResults {
                 ],
                 histograms: vec![("app.response_time".into(), histogram(&values))],
                 replications: (0..3)
-                    .map(|r| ReplicationResult { replication: r, events: 1000, values: vec![90.0 / k, 0.9 / k] })
+                    .map(|r| ReplicationResult {
+                        replication: r,
+                        events: 1000,
+                        values: vec![90.0 / k, 0.9 / k],
+                        percentiles: Vec::new(),
+                    })
                     .collect(),
                 series: TimeSeries {
                     interval: SimDuration::from_secs(10),
