@@ -134,6 +134,9 @@ pub(crate) mod tests {
                 low: estimate * 0.9,
                 high: estimate * 1.1,
                 verdict,
+                bound: 100.0,
+                unit: "ms".into(),
+                reason: None,
             }],
             verdict,
             bottleneck: Some(Bottleneck {
