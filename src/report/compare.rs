@@ -445,9 +445,9 @@ mod tests {
     #[test]
     fn welch_matches_a_hand_computation() {
         // a: mean 2, s² = 1 (n 3); b: mean 5, s² = 4 (n 3). se² = 1/3 + 4/3 = 5/3;
-        // df = (5/3)² / ((1/3)²/2 + (4/3)²/2) = 2.7778/1.4167 = 1.96 → 1: t = 12.706.
+        // df = (5/3)² / ((1/3)²/2 + (4/3)²/2) = 2.778/0.944 = 2.94, rounded down to 2: t = 4.303.
         let (low, high) = welch(&[1.0, 2.0, 3.0], &[3.0, 5.0, 7.0]);
-        let half = 12.706 * (5.0f64 / 3.0).sqrt();
+        let half = 4.303 * (5.0f64 / 3.0).sqrt();
         assert!((low - (3.0 - half)).abs() < 1e-9 && (high - (3.0 + half)).abs() < 1e-9, "{low} {high}");
         assert!(welch(&[1.0], &[2.0, 3.0]).0.is_nan(), "one value: no interval");
         assert_eq!(welch(&[1.0, 1.0], &[2.0, 2.0]), (1.0, 1.0), "no spread: the difference is exact");
