@@ -7,6 +7,7 @@ mod aurora;
 mod budget;
 mod cli;
 mod common;
+mod compare;
 mod documented;
 mod elasticache;
 mod faults;
