@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{Outcome, TempDir, read_csv, stratus};
 
+/// compare.csv's rows by (metric, stat), each by column.
+type Rows = BTreeMap<(String, String), BTreeMap<String, String>>;
+
 /// A station of 4 servers at ρ = 0.875 (3.5 requests/s, `mean` service time), 5 replications.
 fn scenario(dir: &TempDir, file: &str, mean: &str, extra: &str) -> PathBuf {
     let path = dir.join(file);
@@ -43,7 +46,7 @@ fn run(dir: &TempDir, file: &Path, out: &str) -> PathBuf {
 
 /// `stratus compare <args> --out <dir>/compare.csv`: the outcome and the CSV rows by
 /// (metric, stat).
-fn compare(dir: &TempDir, args: &[&OsStr]) -> (Outcome, BTreeMap<(String, String), BTreeMap<String, String>>) {
+fn compare(dir: &TempDir, args: &[&OsStr]) -> (Outcome, Rows) {
     let csv = dir.join("compare.csv");
     let mut all: Vec<&OsStr> = vec![OsStr::new("compare")];
     all.extend_from_slice(args);
@@ -55,12 +58,12 @@ fn compare(dir: &TempDir, args: &[&OsStr]) -> (Outcome, BTreeMap<(String, String
     (outcome, rows)
 }
 
-fn value(rows: &BTreeMap<(String, String), BTreeMap<String, String>>, metric: &str, column: &str) -> f64 {
+fn value(rows: &Rows, metric: &str, column: &str) -> f64 {
     let row = &rows[&(metric.to_string(), "mean".to_string())];
     row[column].parse().unwrap_or_else(|_| panic!("{metric} {column} is not a number: {row:?}"))
 }
 
-fn half_width(rows: &BTreeMap<(String, String), BTreeMap<String, String>>, metric: &str, low: &str, high: &str) -> f64 {
+fn half_width(rows: &Rows, metric: &str, low: &str, high: &str) -> f64 {
     (value(rows, metric, high) - value(rows, metric, low)) / 2.0
 }
 
