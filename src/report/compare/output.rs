@@ -95,7 +95,10 @@ pub fn table(comparison: &Comparison) -> String {
         Some(false) => 1,
         None => 2,
     };
-    let mut order: Vec<&Difference> = comparison.rows.iter().collect();
+    // Statistics that are the same number in A and B (an error count of 0 in both) say
+    // nothing: they are listed by name after the table instead of filling it.
+    let same = |row: &Difference| row.a == row.b && (row.low == 0.0 || !row.low.is_finite());
+    let mut order: Vec<&Difference> = comparison.rows.iter().filter(|row| !same(row)).collect();
     order.sort_by_key(|row| group(row));
     let header = ["", "metric", "unit", "A", "B", "B − A", "95% CI", "relative", "how"];
     let lines: Vec<[String; 9]> = order
@@ -139,14 +142,27 @@ pub fn table(comparison: &Comparison) -> String {
         }
         let _ = writeln!(out, "{}", text.trim_end());
     };
-    push(&header.map(String::from));
-    for line in &lines {
-        push(line);
+    if !lines.is_empty() {
+        push(&header.map(String::from));
+        for line in &lines {
+            push(line);
+        }
+    }
+    let equal: Vec<String> = comparison
+        .rows
+        .iter()
+        .filter(|row| same(row))
+        .map(|row| if row.stat == "mean" { row.metric.clone() } else { format!("{} {}", row.metric, row.stat) })
+        .collect();
+    if order.is_empty() {
+        let _ = writeln!(out, "every statistic is the same number in A and B: {}", equal.join(", "));
+    } else if !equal.is_empty() {
+        let _ = writeln!(out, "\nthe same in A and B ({}): {}", equal.len(), equal.join(", "));
     }
     for note in &comparison.notes {
         let _ = writeln!(out, "\nnote: {note}");
     }
-    if comparison.rows.iter().any(|row| row.method == Method::NoInterval) {
+    if order.iter().any(|row| row.method == Method::NoInterval) {
         let _ = writeln!(
             out,
             "\nnote: percentiles are those of the merged histograms in summary.csv: their differences have no interval"
