@@ -13,7 +13,8 @@
 //!
 //! Percentiles (p50 … max of the merged histograms) come from `summary.csv`: their
 //! differences are given without an interval unless `replications.csv` has per-replication
-//! percentile columns (`p50`, `p90`, `p99`, `p999`, `max`), which are then used like the means.
+//! percentile columns (`p50`, `p90`, `p95`, `p99`, `p999`, `max`: each replication's own, from
+//! its histogram before the merge), which are then used like the means.
 //! A metric with no per-replication values (such as `cost.monthly`) is compared from
 //! `summary.csv`: exactly when both its intervals are a single value (a fixed cost), without
 //! an interval otherwise.
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::experiment::stats::{estimate, t_quantile_975};
-pub use folder::{FolderPoint, PERCENTILE_STATS, REQUIRED_FILES, ResultsFolder, SummaryRow};
+pub use folder::{FolderPoint, PERCENTILE_STATS, REPLICATION_STATS, REQUIRED_FILES, ResultsFolder, SummaryRow};
 pub use output::{CSV_HEADER, compare_csv, table};
 
 /// Why a comparison cannot be made.
@@ -313,13 +314,21 @@ pub fn compare(a: &ResultsFolder, pa: usize, b: &ResultsFolder, pb: usize) -> Re
             other_units.push(format!("{} ({} in A, {} in B)", row_a.metric, row_a.unit, row_b.unit));
             continue;
         }
-        let stats = std::iter::once(("mean", row_a.mean, row_b.mean)).chain(
-            PERCENTILE_STATS
-                .iter()
-                .zip(row_a.percentiles.iter().zip(&row_b.percentiles))
-                .filter(|(_, (va, vb))| va.is_finite() && vb.is_finite())
-                .map(|(stat, (va, vb))| (*stat, *va, *vb)),
-        );
+        let summary_value = |row: &SummaryRow, stat: &str| match PERCENTILE_STATS.iter().position(|p| *p == stat) {
+            Some(index) => row.percentiles[index],
+            None => f64::NAN,
+        };
+        let per_replication = |point: &FolderPoint, stat: &str| {
+            point.replications.contains_key(&(row_a.metric.clone(), stat.to_string()))
+        };
+        let stats: Vec<(&str, f64, f64)> = std::iter::once(("mean", row_a.mean, row_b.mean))
+            .chain(REPLICATION_STATS.iter().map(|stat| (*stat, summary_value(row_a, stat), summary_value(row_b, stat))))
+            .filter(|(stat, va, vb)| {
+                *stat == "mean"
+                    || (va.is_finite() && vb.is_finite())
+                    || (per_replication(point_a, stat) && per_replication(point_b, stat))
+            })
+            .collect();
         for (stat, summary_a, summary_b) in stats {
             let key = (row_a.metric.clone(), stat.to_string());
             let Measured { a: va, b: vb, low, high, welch_low, welch_high, method, n } =

@@ -13,6 +13,10 @@ pub const REQUIRED_FILES: [&str; 3] = ["scenario.resolved.toml", "summary.csv", 
 /// The percentile statistics of `summary.csv`, in column order.
 pub const PERCENTILE_STATS: [&str; 5] = ["p50", "p90", "p99", "p999", "max"];
 
+/// The per-replication percentile columns `replications.csv` may have (empty for scalars), in
+/// the order compared: each replication's own percentile, from its histogram before the merge.
+pub const REPLICATION_STATS: [&str; 6] = ["p50", "p90", "p95", "p99", "p999", "max"];
+
 /// One metric's row of `summary.csv`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
@@ -233,7 +237,7 @@ fn read_replications(path: &Path, points: &mut [FolderPoint]) -> Result<(), Comp
     let (point_at, replication_at, metric_at, value_at) =
         (at("point")?, at("replication")?, at("metric")?, at("value")?);
     let mut stats: Vec<(String, usize)> = vec![("mean".to_string(), value_at)];
-    for stat in PERCENTILE_STATS {
+    for stat in REPLICATION_STATS {
         if let Some(index) = header.iter().position(|column| column == stat) {
             stats.push((stat.to_string(), index));
         }
@@ -259,6 +263,10 @@ fn read_replications(path: &Path, points: &mut [FolderPoint]) -> Result<(), Comp
         }
         for (stat, at) in &stats {
             let value = cell_number(path, line, stat, get(*at))?;
+            if value.is_nan() && stat != "mean" {
+                // A scalar has no percentiles.
+                continue;
+            }
             point
                 .replications
                 .entry((get(metric_at).to_string(), stat.clone()))
