@@ -95,7 +95,7 @@ enum Command {
         #[arg(long, num_args = 2, value_names = ["I", "J"])]
         points: Option<Vec<usize>>,
         /// Also write the differences as CSV to this file (e.g. compare.csv).
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Describe component kinds and tables: parameters, defaults, units and the source of
