@@ -231,8 +231,10 @@ fn pairing(a: &ResultsFolder, pa: usize, b: &ResultsFolder, pb: usize) -> Result
             show(seed_b)
         ));
     }
-    let (crn_a, crn_b) = (a.crn_of(pa), b.crn_of(pb));
-    if !(crn_a && crn_b) && pa != pb {
+    // The point part of each run's stream key (experiment::run_tasks): 0 under common random
+    // numbers, the point's index otherwise.
+    let stream = |folder: &ResultsFolder, point: usize| if folder.crn_of(point) { 0 } else { point };
+    if stream(a, pa) != stream(b, pb) {
         return Err("common_random_numbers = false: each sweep point draws its own random numbers".into());
     }
     let (ids_a, ids_b) = (&a.points[pa].replication_ids, &b.points[pb].replication_ids);
