@@ -476,4 +476,30 @@ mod tests {
         let unpaired = from_replications(&a, &b, false);
         assert_eq!((unpaired.low, unpaired.method), (paired.welch_low, Method::Welch));
     }
+
+    fn folder(seed: u64, crn: bool, points: usize) -> ResultsFolder {
+        let point = FolderPoint { replication_ids: vec![0, 1, 2], ..FolderPoint::default() };
+        ResultsFolder {
+            dir: PathBuf::from("r"),
+            sweep_params: Vec::new(),
+            seed: Some(seed),
+            common_random_numbers: crn,
+            points: vec![point; points],
+        }
+    }
+
+    #[test]
+    fn pairing_follows_the_stream_keys() {
+        let (crn, independent) = (folder(5, true, 3), folder(5, false, 3));
+        assert_eq!(pairing(&crn, 0, &crn, 2), Ok(3), "CRN: every point draws point 0's streams");
+        assert!(pairing(&independent, 0, &independent, 2).is_err());
+        assert_eq!(pairing(&independent, 2, &independent, 2), Ok(3), "the same point, the same streams");
+        // Point 0 without CRN draws the streams every point draws with CRN; point 2 does not.
+        assert_eq!(pairing(&independent, 0, &crn, 2), Ok(3));
+        assert!(pairing(&independent, 2, &crn, 2).is_err());
+        assert!(pairing(&crn, 0, &folder(6, true, 3), 0).is_err_and(|why| why.contains("seeds differ")));
+        let mut fewer = folder(5, true, 3);
+        fewer.points[1].replication_ids.pop();
+        assert!(pairing(&crn, 0, &fewer, 1).is_err_and(|why| why.contains("3 replication(s) and B 2")));
+    }
 }
