@@ -83,6 +83,21 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
+    /// Compare two sweep points metric by metric: B − A with 95% intervals, paired over
+    /// replications when they share random numbers. Either two results folders (`A B`) or one
+    /// folder and `--points I J`.
+    Compare {
+        /// Results folders written by `stratus run`: A and B, or one folder.
+        #[arg(required = true, num_args = 1..=2, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The points to compare: I of A and J of B (or of the one folder). Needed when a
+        /// folder has several points (a folder of exactly two compares 0 with 1).
+        #[arg(long, num_args = 2, value_names = ["I", "J"])]
+        points: Option<Vec<usize>>,
+        /// Also write the differences as CSV to this file (e.g. compare.csv).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Describe component kinds and tables: parameters, defaults, units and the source of
     /// each default.
     Describe {
@@ -104,6 +119,8 @@ enum CliError {
     Report(#[from] report::ReportError),
     #[error(transparent)]
     Runs(#[from] report::runs::RunsError),
+    #[error(transparent)]
+    Compare(#[from] report::compare::CompareError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
     #[error("every sweep point was unstable: there are no results to report (see the warnings above; results in {0})")]
@@ -114,6 +131,7 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Compare(error) => 2 - u8::from(!error.is_usage()),
             // Parts that do not belong together, or a folder that holds no runs.
             CliError::Runs(report::runs::RunsError::OtherScenario { .. } | report::runs::RunsError::NotRuns { .. }) => {
                 2
@@ -296,6 +314,15 @@ fn run(command: Command) -> Result<(), CliError> {
             report::write_all(&results, &manifest.resolved_toml, &out)?;
             eprintln!("stratus: merged {found} runs from {} folder(s); results in {}", dirs.len(), out.display());
             finish(&results, &out)
+        }
+        Command::Compare { dirs, points, out } => {
+            let comparison = report::compare::run(&dirs, points.as_deref())?;
+            print_stdout(&report::compare::table(&comparison))?;
+            if let Some(out) = out {
+                report::atomic_write(&out, &report::compare::compare_csv(&comparison))?;
+                eprintln!("stratus: differences written to {}", out.display());
+            }
+            Ok(())
         }
         Command::Check { file, set } => {
             let scenario = Scenario::load(&file, &overrides(&set, None, None, None))?;

@@ -4,6 +4,7 @@
 //! interrupted run never damages results already on disk.
 
 pub mod charts;
+pub mod compare;
 pub mod console;
 pub mod html;
 pub mod objectives;

@@ -8,6 +8,7 @@ mod budget;
 mod cli;
 mod common;
 mod cost;
+mod compare;
 mod documented;
 mod elasticache;
 mod faults;
