@@ -214,6 +214,10 @@ pub struct PlanInputs {
     /// What each point's components bill for, by point index.
     #[serde(default)]
     pub billing: Vec<Vec<crate::model::billing::BillableItem>>,
+    /// Whether the scenario has uncertain inputs (each replication one future drawn from the
+    /// forecast): objectives are then judged on prediction intervals.
+    #[serde(default)]
+    pub forecast: bool,
 }
 
 impl PlanInputs {
@@ -240,6 +244,7 @@ impl PlanInputs {
                         .collect()
                 })
                 .collect(),
+            forecast: !first.uncertain.is_empty(),
         }
     }
 }

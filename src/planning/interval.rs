@@ -117,6 +117,23 @@ pub fn t_critical(confidence: f64, degrees_of_freedom: usize) -> f64 {
 /// `bounds` (the range the metric can take). With one value the interval is NaN; with none
 /// everything is.
 pub fn interval(values: &[f64], confidence: f64, bounds: (f64, f64)) -> (f64, f64, f64) {
+    interval_of(values, confidence, bounds, Spread::OfTheMean)
+}
+
+/// What an interval bounds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Spread {
+    /// The expectation of the values: half-width t·s/√n (a confidence interval).
+    OfTheMean,
+    /// One more value drawn like them: half-width t·s·√(1 + 1/n) (a prediction interval).
+    /// With uncertain inputs each replication is one possible future, so this bounds the
+    /// statistic in a future drawn from the forecast, not its average over futures.
+    OfANewValue,
+}
+
+/// Mean and two-sided Student-t interval of kind `spread` at `confidence` of the finite
+/// `values`, clamped to `bounds`; NaN as for [`interval`].
+pub fn interval_of(values: &[f64], confidence: f64, bounds: (f64, f64), spread: Spread) -> (f64, f64, f64) {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let n = finite.len();
     if n == 0 {
@@ -127,7 +144,11 @@ pub fn interval(values: &[f64], confidence: f64, bounds: (f64, f64)) -> (f64, f6
         return (mean, f64::NAN, f64::NAN);
     }
     let variance = finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let half = t_critical(confidence, n - 1) * (variance / n as f64).sqrt();
+    let scale = match spread {
+        Spread::OfTheMean => 1.0 / n as f64,
+        Spread::OfANewValue => 1.0 + 1.0 / n as f64,
+    };
+    let half = t_critical(confidence, n - 1) * (variance * scale).sqrt();
     ((mean), (mean - half).clamp(bounds.0, bounds.1), (mean + half).clamp(bounds.0, bounds.1))
 }
 
@@ -135,6 +156,17 @@ pub fn interval(values: &[f64], confidence: f64, bounds: (f64, f64)) -> (f64, f6
 mod tests {
     use super::*;
     use crate::experiment::stats::t_quantile_975;
+
+    #[test]
+    fn prediction_intervals_are_wider_by_the_square_root_of_n_plus_one() {
+        let values = [1.0, 2.0, 3.0, 4.0];
+        let (mean, low, high) = interval(&values, 0.95, (f64::NEG_INFINITY, f64::INFINITY));
+        let (_, new_low, new_high) =
+            interval_of(&values, 0.95, (f64::NEG_INFINITY, f64::INFINITY), Spread::OfANewValue);
+        assert_eq!(mean, 2.5);
+        assert!(((new_high - new_low) / (high - low) - 5f64.sqrt()).abs() < 1e-12);
+        assert!(((new_high + new_low) / 2.0 - 2.5).abs() < 1e-12);
+    }
 
     #[test]
     fn critical_values_match_the_tables() {

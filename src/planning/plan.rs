@@ -16,6 +16,15 @@
 //!   negligible with the thousands of samples a run holds; the estimate reported here is the
 //!   mean of the replications' values, consistent with its interval.
 //!
+//! With uncertain inputs (`{ low, mid, high, confidence }`: each replication one future drawn
+//! from the forecast) the interval is a prediction interval instead, half-width
+//! t·s·√(1 + 1/n): it bounds the statistic in one more future drawn from the forecast, so
+//! "meets" means "meets in the futures the forecast allows, at the objective's confidence"
+//! (a confidence interval of the mean would shrink with more replications towards the
+//! average future and hide the bad ones). It assumes the replication values are roughly
+//! normal; near saturation they are skewed to the right, so the bound is a little optimistic
+//! there — more replications do not fix that, a lower `low`/higher `high` check does.
+//!
 //! A point meets an objective when its whole interval is on the right side of the bound,
 //! fails when it is on the wrong side (a bound equal to the estimate counts as wrong: "below
 //! 50 ms" is not met at exactly 50 ms), and is inconclusive when the interval straddles it.
@@ -23,6 +32,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cost::{self, CostBreakdown};
+use super::interval::Spread;
 use crate::experiment::{ExperimentResults, PointResult};
 use crate::metrics::Unit;
 use crate::scenario::{Direction, ObjectiveConfig};
@@ -132,7 +142,7 @@ pub fn evaluate(results: &ExperimentResults) -> Option<Planning> {
         .map(|(position, point)| {
             let items = inputs.billing.get(position).map(Vec::as_slice).unwrap_or(&[]);
             let cost = cost::cost(items, &inputs.pricing, point);
-            plan_point(point, &inputs.objectives, cost)
+            plan_point(point, &inputs.objectives, cost, inputs.forecast)
         })
         .collect();
     Some(plan_from(results, points))
@@ -155,9 +165,17 @@ pub fn rank(points: &[PointPlan]) -> Vec<usize> {
 }
 
 /// Judges one point: each objective, the overall verdict, the bottleneck, the reasons.
-pub fn plan_point(point: &PointResult, objectives: &[ObjectiveConfig], cost: CostBreakdown) -> PointPlan {
+/// With `forecast` (the scenario has uncertain inputs) each objective is judged on a
+/// prediction interval: whether the statistic meets it in a future drawn from the forecast.
+pub fn plan_point(
+    point: &PointResult,
+    objectives: &[ObjectiveConfig],
+    cost: CostBreakdown,
+    forecast: bool,
+) -> PointPlan {
+    let spread = if forecast { Spread::OfANewValue } else { Spread::OfTheMean };
     let verdicts: Vec<ObjectiveVerdict> =
-        objectives.iter().enumerate().map(|(index, objective)| judge(point, index, objective)).collect();
+        objectives.iter().enumerate().map(|(index, objective)| judge(point, index, objective, spread)).collect();
     let verdict = if point.unstable.is_some() {
         Verdict::Unstable
     } else if verdicts.iter().any(|v| v.verdict == Verdict::Fails) {
@@ -184,7 +202,9 @@ pub fn plan_point(point: &PointResult, objectives: &[ObjectiveConfig], cost: Cos
 }
 
 /// One objective at one point.
-pub fn judge(point: &PointResult, index: usize, objective: &ObjectiveConfig) -> ObjectiveVerdict {
+/// `spread` says whether the interval bounds the statistic's expectation (a confidence
+/// interval) or its value in one more replication (a prediction interval, for forecasts).
+pub fn judge(point: &PointResult, index: usize, objective: &ObjectiveConfig, spread: Spread) -> ObjectiveVerdict {
     let label = objective.label();
     let missing = |unit: &str, bound: f64, reason: String| ObjectiveVerdict {
         objective: index,
@@ -244,7 +264,7 @@ pub fn judge(point: &PointResult, index: usize, objective: &ObjectiveConfig) -> 
             })
             .collect()
     };
-    let (estimate, low, high) = super::interval::interval(&values, objective.confidence, unit.bounds());
+    let (estimate, low, high) = super::interval::interval_of(&values, objective.confidence, unit.bounds(), spread);
     let verdict = if !estimate.is_finite() || !low.is_finite() {
         Verdict::Inconclusive
     } else {
@@ -264,7 +284,11 @@ pub fn judge(point: &PointResult, index: usize, objective: &ObjectiveConfig) -> 
         } else if !estimate.is_finite() {
             format!("{label}: no value (no samples)")
         } else {
-            format!("{label} {} ({confidence} CI {}–{})", shown(estimate), number(low), shown(high))
+            let kind = match spread {
+                Spread::OfTheMean => "CI",
+                Spread::OfANewValue => "prediction interval over the forecast",
+            };
+            format!("{label} {} ({confidence} {kind} {}–{})", shown(estimate), number(low), shown(high))
         };
         let relation = match (verdict, direction) {
             (Verdict::Fails, Direction::Below) => "above",

@@ -4,7 +4,8 @@
 //! ratio is below [`SUCCESS_WARNING`] and for points whose queues ran away (unstable: no
 //! results). Queues and streams add their end-to-end latency (a producer's latency ends when
 //! its send is acknowledged), with warnings for messages dead-lettered, expired or lost and for
-//! blocked or lagging stream consumers. Numbers carry 4 significant digits (summary.csv keeps
+//! blocked or lagging stream consumers. With objectives or a cost, the plan comes last: each
+//! point's verdict and monthly cost, then the answer (`planning::evaluate`). Numbers carry 4 significant digits (summary.csv keeps
 //! full precision); an interval that one replication cannot give reads "n/a".
 
 use std::fmt::Write as _;
@@ -173,7 +174,41 @@ pub fn headline(results: &ExperimentResults) -> (String, Vec<String>) {
         }
         pipeline(point, &label, &mut text, &mut warnings);
     }
+    if let Some(planning) = crate::planning::evaluate(results) {
+        plan_lines(results, &planning, &mut text);
+    }
     (text, warnings)
+}
+
+/// The capacity plan last, where the eye lands: each point's verdict and monthly cost (the
+/// meeting points by rank), then the answer.
+fn plan_lines(results: &ExperimentResults, planning: &crate::planning::Planning, text: &mut String) {
+    use crate::planning::answer::money;
+    let objectives = !results.plan_inputs.objectives.is_empty();
+    let _ = writeln!(text, "\nplan");
+    for plan in &planning.points {
+        let rank = planning.ranked.iter().position(|&index| index == plan.index);
+        let point = results.points.iter().find(|point| point.index == plan.index);
+        let params: Vec<String> = point
+            .map(|point| results.sweep_params.iter().zip(&point.params).map(|(k, v)| format!("{k}={v}")).collect())
+            .unwrap_or_default();
+        let mut line = format!("  point {:<3} {:>14}", plan.index, money(plan.cost.monthly));
+        if objectives {
+            let verdict = match rank {
+                Some(rank) => format!("meets (#{})", rank + 1),
+                None => plan.verdict.as_str().to_string(),
+            };
+            let _ = write!(line, "  {verdict:<14}");
+        }
+        if !params.is_empty() {
+            let _ = write!(line, "  {}", params.join(", "));
+        }
+        if let Some(reason) = plan.reasons.first().filter(|_| rank.is_none()) {
+            let _ = write!(line, "  — {reason}");
+        }
+        let _ = writeln!(text, "{}", line.trim_end());
+    }
+    let _ = writeln!(text, "answer: {}", planning.answer);
 }
 
 /// The queues' and streams' end-to-end latency (send to processed), and warnings for work

@@ -226,15 +226,20 @@ fn adaptive_row(
     row
 }
 
-/// `replications.csv`: one row per point, replication and metric.
+/// `replications.csv`: one row per point, replication and metric: its value (a latency's mean
+/// in ms) and, for latency metrics, that replication's own percentiles (what objectives on a
+/// percentile are judged from: `planning::plan`).
 pub fn replications_csv(results: &ExperimentResults) -> Vec<u8> {
     let mut header = vec!["point".to_string()];
     header.extend(results.sweep_params.iter().cloned());
-    header.extend(["replication", "metric", "unit", "value", "events"].map(String::from));
+    header.extend(
+        ["replication", "metric", "unit", "value", "events", "p50", "p90", "p95", "p99", "p999", "max"]
+            .map(String::from),
+    );
     let mut rows = vec![header];
     for point in &results.points {
         for replication in &point.replications {
-            for (metric, value) in point.metrics.iter().zip(&replication.values) {
+            for (position, (metric, value)) in point.metrics.iter().zip(&replication.values).enumerate() {
                 let mut row = vec![point.index.to_string()];
                 row.extend(point.params.iter().cloned());
                 row.push(replication.replication.to_string());
@@ -242,6 +247,10 @@ pub fn replications_csv(results: &ExperimentResults) -> Vec<u8> {
                 row.push(metric.unit.as_str().into());
                 row.push(number(*value));
                 row.push(replication.events.to_string());
+                match replication.percentiles.get(position).copied().flatten() {
+                    Some(p) => row.extend([p.p50, p.p90, p.p95, p.p99, p.p999, p.max].map(number)),
+                    None => row.extend(std::iter::repeat_n(String::new(), 6)),
+                }
                 rows.push(row);
             }
         }

@@ -292,9 +292,13 @@ fn run_writes_the_output_contract() {
     assert!(utilization > 0.0 && utilization <= 1.0, "utilization {utilization}");
     assert_eq!(number(row("app.rejected"), "mean"), 0.0, "an unbounded queue rejects nothing");
 
-    // replications.csv: a row per replication and metric.
+    // replications.csv: a row per replication and metric, latency metrics with that
+    // replication's own percentiles.
     let (header, replications) = read_csv(&out.join("replications.csv"));
-    assert_eq!(header, ["point", "replication", "metric", "unit", "value", "events"]);
+    assert_eq!(
+        header,
+        ["point", "replication", "metric", "unit", "value", "events", "p50", "p90", "p95", "p99", "p999", "max"]
+    );
     for replication in ["0", "1"] {
         assert!(
             replications.iter().any(|r| r["replication"] == replication && r["metric"] == "app.response_time"),

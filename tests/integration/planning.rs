@@ -113,7 +113,7 @@ fn costed(results: &ExperimentResults, costs: &[f64]) -> Vec<PointPlan> {
         .zip(costs)
         .map(|(point, &monthly)| {
             let cost = CostBreakdown { monthly, annual: 12.0 * monthly, lines: Vec::new() };
-            plan::plan_point(point, &results.plan_inputs.objectives, cost)
+            plan::plan_point(point, &results.plan_inputs.objectives, cost, results.plan_inputs.forecast)
         })
         .collect()
 }
