@@ -38,7 +38,8 @@ enum Command {
         /// Master seed (overrides simulation.seed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Worker threads (default: one per core). Results do not depend on it.
+        /// Worker threads for the simulations and for drawing the outputs (default: one per
+        /// core). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Override any parameter by its dotted path, e.g. --set component.app.servers=4.
@@ -178,6 +179,12 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Run { file, out, replications, seed, threads, set, no_progress, memory_budget, resume, shard } => {
             if threads == Some(0) {
                 return Err(CliError::Usage("--threads must be at least 1".into()));
+            }
+            if let Some(threads) = threads {
+                // The charts are drawn on rayon's global pool: --threads bounds it too, so
+                // `--threads 1` runs on one thread throughout. It fails only if the pool was
+                // already built, which nothing before this does.
+                let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
             }
             let shard = shard.as_deref().map(|text| parse_shard(text, &|name| std::env::var(name).ok())).transpose()?;
             let scenario = Scenario::load(&file, &overrides(&set, replications, seed, memory_budget.as_deref()))?;

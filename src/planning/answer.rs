@@ -64,10 +64,21 @@ pub fn answer(results: &ExperimentResults, points: &[PointPlan], cheapest: Optio
     };
     if let Some(best) = cheapest.and_then(|index| points.iter().find(|point| point.index == index)) {
         let mut text = format!("{} {all} at {}", describe_point(results, best.index), money(best.cost.monthly));
-        let cheaper: Vec<&PointPlan> = points
+        // Whole dollars, as the ranking compares them.
+        let dollars = |point: &PointPlan| point.cost.monthly.round();
+        let ties: Vec<String> = points
             .iter()
-            .filter(|point| point.verdict != Verdict::Meets && point.cost.monthly < best.cost.monthly)
+            .filter(|point| {
+                point.verdict == Verdict::Meets && point.index != best.index && dollars(point) == dollars(best)
+            })
+            .map(|point| point.index.to_string())
             .collect();
+        if !ties.is_empty() {
+            let which = if ties.len() == 1 { "point" } else { "points" };
+            text.push_str(&format!(" (so does {which} {} for the same cost)", ties.join(", ")));
+        }
+        let cheaper: Vec<&PointPlan> =
+            points.iter().filter(|point| point.verdict != Verdict::Meets && dollars(point) < dollars(best)).collect();
         if !cheaper.is_empty() {
             let labels = missed_labels(results, &cheaper);
             let unstable = cheaper.iter().filter(|point| point.verdict == Verdict::Unstable).count();

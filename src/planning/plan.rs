@@ -157,10 +157,14 @@ pub fn plan_from(results: &ExperimentResults, points: Vec<PointPlan>) -> Plannin
     Planning { points, ranked, cheapest, answer }
 }
 
-/// Indices of the points meeting every objective, by monthly cost, ties by index.
+/// Indices of the points meeting every objective, by monthly cost in whole dollars — the
+/// precision the answer and the console show; usage-priced lines (Aurora I/O, requests) vary
+/// by cents with the run's noise, so 4 large instances and 8 of half the size, which cost the
+/// same, are not told apart by it — ties by index.
 pub fn rank(points: &[PointPlan]) -> Vec<usize> {
     let mut meeting: Vec<&PointPlan> = points.iter().filter(|point| point.verdict == Verdict::Meets).collect();
-    meeting.sort_by(|a, b| a.cost.monthly.total_cmp(&b.cost.monthly).then(a.index.cmp(&b.index)));
+    let dollars = |point: &PointPlan| point.cost.monthly.round();
+    meeting.sort_by(|a, b| dollars(a).total_cmp(&dollars(b)).then(a.index.cmp(&b.index)));
     meeting.iter().map(|point| point.index).collect()
 }
 

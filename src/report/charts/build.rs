@@ -158,6 +158,11 @@ pub(super) fn sweep_layout(results: &ExperimentResults) -> SweepLayout {
     SweepLayout { axis, range, x_labels, xs, groups }
 }
 
+/// How far above a `below` objective's bound a sweep chart's axis reaches: 4 × the bound.
+/// Values beyond are drawn at that height (the title says so): enough room to see how far a
+/// failing point misses, while the points near the bound stay readable.
+pub(super) const CLIP_FACTOR: f64 = 4.0;
+
 pub(super) fn sweep_chart(
     results: &ExperimentResults,
     layout: &SweepLayout,
@@ -206,6 +211,37 @@ pub(super) fn sweep_chart(
         }
     }
     let has_data = lines.iter().any(|l| l.points.iter().any(|p| p.1.is_finite()));
+    // An overloaded point's latency (seconds) would flatten the region around a `below`
+    // objective (milliseconds) into the axis: values beyond CLIP_FACTOR × the bound are drawn
+    // at that height, and the title says so.
+    // The bound of an objective on this metric, or on a latency for a latency chart (a
+    // component's latency is a part of the users' one the objective bounds).
+    let is_latency = |name: &str| results.metric_across_points(name).iter().flatten().any(|m| m.unit == Unit::Millis);
+    let clip = objectives
+        .iter()
+        .filter(|objective| objective.below)
+        .filter(|objective| objective.metric == metric || (unit == Unit::Millis && is_latency(&objective.metric)))
+        .filter_map(|objective| objective.bound.filter(|bound| bound.is_finite() && *bound > 0.0))
+        .map(|bound| bound * CLIP_FACTOR)
+        .reduce(f64::max)
+        .filter(|cap| {
+            let above = |value: f64| value.is_finite() && value > *cap;
+            lines.iter().any(|l| l.points.iter().any(|p| above(p.1)))
+                || bands.iter().any(|b| b.points.iter().any(|p| above(p.2)))
+        });
+    if let Some(cap) = clip {
+        for line in &mut lines {
+            for point in &mut line.points {
+                point.1 = point.1.min(cap);
+            }
+        }
+        for band in &mut bands {
+            for point in &mut band.points {
+                point.1 = point.1.min(cap);
+                point.2 = point.2.min(cap);
+            }
+        }
+    }
     lines.extend(objective_lines(objectives, metric, layout.range));
     let ys = lines
         .iter()
@@ -215,11 +251,12 @@ pub(super) fn sweep_chart(
     Chart {
         kind: ChartKind::Sweep,
         name: metric.to_string(),
-        title: if several {
-            format!("{metric} vs {param} (shaded: 95% CI of the mean)")
-        } else {
-            format!("{metric} vs {param}")
-        },
+        title: format!(
+            "{metric} vs {param}{}{}",
+            if several { " (shaded: 95% CI of the mean)" } else { "" },
+            clip.map(|cap| format!(" — values above {} {} drawn at the top", tick(cap), unit_label(unit)))
+                .unwrap_or_default()
+        ),
         x_desc: param,
         y_desc: format!("{metric} ({})", unit_label(unit)),
         x_axis: layout.axis.clone(),
