@@ -194,11 +194,7 @@ fn read_summary(path: &Path) -> Result<(Vec<String>, Vec<FolderPoint>), CompareE
         PERCENTILE_STATS.iter().map(|stat| header.iter().position(|column| column == stat)).collect();
     let mut points: Vec<FolderPoint> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|error| CompareError::Malformed {
-            path: path.to_path_buf(),
-            line: error.position().map_or(0, |p| p.line()),
-            message: error.to_string(),
-        })?;
+        let record = record.map_err(|error| malformed_record(path, error))?;
         let line = record.position().map_or(0, |p| p.line());
         let get = |index: usize| record.get(index).unwrap_or_default();
         let index = cell_index(path, line, "point", get(point_at))?;
@@ -231,6 +227,15 @@ fn read_summary(path: &Path) -> Result<(Vec<String>, Vec<FolderPoint>), CompareE
     Ok((sweep_params, points))
 }
 
+/// A CSV record that cannot be read, at its line.
+fn malformed_record(path: &Path, error: csv::Error) -> CompareError {
+    CompareError::Malformed {
+        path: path.to_path_buf(),
+        line: error.position().map_or(0, |p| p.line()),
+        message: error.to_string(),
+    }
+}
+
 fn read_replications(path: &Path, points: &mut [FolderPoint]) -> Result<(), CompareError> {
     let (mut reader, header) = csv_reader(path)?;
     let at = |name| column(path, &header, name);
@@ -243,11 +248,7 @@ fn read_replications(path: &Path, points: &mut [FolderPoint]) -> Result<(), Comp
         }
     }
     for record in reader.records() {
-        let record = record.map_err(|error| CompareError::Malformed {
-            path: path.to_path_buf(),
-            line: error.position().map_or(0, |p| p.line()),
-            message: error.to_string(),
-        })?;
+        let record = record.map_err(|error| malformed_record(path, error))?;
         let line = record.position().map_or(0, |p| p.line());
         let get = |index: usize| record.get(index).unwrap_or_default();
         let index = cell_index(path, line, "point", get(point_at))?;
