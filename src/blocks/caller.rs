@@ -15,6 +15,8 @@
 //! TTL cycle ([`Caller::start`]), so after a switch the hosts of a fleet move over at times
 //! spread uniformly over one TTL, not all at once.
 
+use std::collections::VecDeque;
+
 use rand::{RngExt, SeedableRng};
 
 pub use super::client::{
@@ -23,7 +25,7 @@ pub use super::client::{
 };
 use super::outage::Outages;
 use super::slab::Slab;
-use crate::engine::{EventId, SimDuration, SimRng, SimTime, splitmix64};
+use crate::engine::{SimDuration, SimRng, SimTime, splitmix64};
 use crate::metrics::Counter;
 use crate::model::{Backlog, ComponentId, Ctx, Message, Op, Reply, Request, Status, Timer, TimerKind};
 
@@ -119,12 +121,26 @@ pub enum Host {
 struct Call<U> {
     /// The current attempt's request.
     request: Request,
-    timeout: Option<EventId>,
     host: u32,
     user: U,
 }
 
+/// When attempt `attempt` of call `id` (in `slot`) times out.
+#[derive(Copy, Clone, Debug)]
+struct Deadline {
+    at: SimTime,
+    id: u64,
+    slot: u32,
+    attempt: u16,
+}
+
 /// Calls from one component to one target under one [`ClientPolicy`].
+///
+/// Every attempt waits the same timeout, so attempts time out in the order they were sent: the
+/// caller keeps their deadlines in a FIFO and has at most one timer pending, for the oldest
+/// attempt still unanswered. An answered attempt costs nothing to "cancel" (its deadline is
+/// skipped when it reaches the front), and the event queue holds one timer per caller instead
+/// of one per call in flight.
 pub struct Caller<U: Copy> {
     policy: ClientPolicy,
     target: ComponentId,
@@ -134,6 +150,11 @@ pub struct Caller<U: Copy> {
     timer_tag: u32,
     dns: Vec<DnsCache>,
     calls: Slab<Call<U>>,
+    /// Deadlines of the attempts sent, oldest first; those of attempts answered, retried or
+    /// given up since are dropped when they reach the front (or by a compaction).
+    deadlines: VecDeque<Deadline>,
+    /// True while the caller's one timeout timer is pending.
+    timer_armed: bool,
     next_id: u64,
     /// Attempts after the first.
     pub retries: Counter,
@@ -165,6 +186,8 @@ impl<U: Copy> Caller<U> {
             retry_kind: retry_kind.code(),
             timer_tag: 0,
             calls: Slab::new(),
+            deadlines: VecDeque::new(),
+            timer_armed: false,
             next_id: 0,
             retries: Counter::default(),
             failures: Failures::default(),
@@ -204,7 +227,8 @@ impl<U: Copy> Caller<U> {
     /// What the caller holds: its calls in flight and their memory. Nothing is queued here
     /// (the calls wait at their target), so `queued` is 0.
     pub fn backlog(&self) -> Backlog {
-        Backlog { held: self.calls.len() as u64, bytes: self.calls.footprint(), ..Backlog::default() }
+        let deadlines = (self.deadlines.capacity() * std::mem::size_of::<Deadline>()) as u64;
+        Backlog { held: self.calls.len() as u64, bytes: self.calls.footprint() + deadlines, ..Backlog::default() }
     }
 
     /// Starts a call of `op` on `key` with a `size`-byte payload, from `host`, and sends its
@@ -233,7 +257,6 @@ impl<U: Copy> Caller<U> {
         };
         let slot = self.calls.insert_with(|slot| Call {
             request: Request { token: u64::from(slot), ..request },
-            timeout: None,
             host,
             user,
         });
@@ -253,11 +276,46 @@ impl<U: Copy> Caller<U> {
             _ => SimTime::MAX,
         };
         let request = call.request;
-        let (timeout_kind, tag) = (self.timeout_kind, self.timer_tag);
-        call.timeout = self.policy.timeout.map(|timeout| {
-            ctx.timer(timeout, Timer { kind: timeout_kind, slot, data: u64::from(request.attempt), tag })
-        });
+        if let Some(timeout) = self.policy.timeout {
+            self.deadlines.push_back(Deadline { at: now + timeout, id: request.id, slot, attempt: request.attempt });
+            if !self.timer_armed {
+                self.timer_armed = true;
+                ctx.timer(timeout, self.timeout_timer());
+            }
+            // Answered attempts leave their deadlines behind until they reach the front; keep
+            // the FIFO within twice the calls in flight (amortised O(1) per attempt).
+            if self.deadlines.len() > 2 * self.calls.len() + 64 {
+                let calls = &self.calls;
+                self.deadlines.retain(|deadline| Self::waits(calls, deadline));
+            }
+        }
         ctx.send(self.target, Message::Request(request));
+    }
+
+    /// The caller's timeout timer (which deadline is due is the FIFO's business).
+    fn timeout_timer(&self) -> Timer {
+        Timer { kind: self.timeout_kind, slot: 0, data: 0, tag: self.timer_tag }
+    }
+
+    /// True if the attempt of `deadline` is still unanswered.
+    fn waits(calls: &Slab<Call<U>>, deadline: &Deadline) -> bool {
+        calls
+            .get(deadline.slot)
+            .is_some_and(|call| call.request.id == deadline.id && call.request.attempt == deadline.attempt)
+    }
+
+    /// Drops the deadlines of answered attempts from the front and arms the timer for the
+    /// oldest attempt still unanswered, if any.
+    fn arm(&mut self, ctx: &mut Ctx<'_>) {
+        while let Some(front) = self.deadlines.front() {
+            if Self::waits(&self.calls, front) {
+                self.timer_armed = true;
+                let delay = front.at.saturating_since(ctx.now());
+                ctx.timer(delay, self.timeout_timer());
+                return;
+            }
+            self.deadlines.pop_front();
+        }
     }
 
     /// True if `slot` still waits for attempt `attempt`.
@@ -273,9 +331,6 @@ impl<U: Copy> Caller<U> {
         if call.request.attempt != reply.request.attempt || call.request.id != reply.request.id {
             return None; // A late reply to an attempt already timed out or retried.
         }
-        if let Some(timer) = call.timeout.take() {
-            ctx.cancel(timer);
-        }
         if reply.status == Status::Ok {
             let call = self.calls.remove(slot)?;
             self.outages.success(call.request.op.is_read(), call.host, ctx.now());
@@ -285,9 +340,26 @@ impl<U: Copy> Caller<U> {
         }
     }
 
-    /// One of this caller's timeout timers fired (the owner's `timeout_kind`).
-    pub fn on_timeout(&mut self, timer: Timer, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
-        if self.current(timer.slot, timer.data as u16) { self.failed(timer.slot, Status::TimedOut, ctx) } else { None }
+    /// This caller's timeout timer fired (the owner's `timeout_kind`): the oldest attempt still
+    /// unanswered times out if its deadline has come (the next one's timer is armed first, so
+    /// deadlines due at the same instant fire one after another, oldest first).
+    pub fn on_timeout(&mut self, _timer: Timer, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
+        self.timer_armed = false;
+        let now = ctx.now();
+        while let Some(&front) = self.deadlines.front() {
+            if !Self::waits(&self.calls, &front) {
+                self.deadlines.pop_front();
+                continue;
+            }
+            if front.at > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            self.arm(ctx);
+            return self.failed(front.slot, Status::TimedOut, ctx);
+        }
+        self.arm(ctx);
+        None
     }
 
     /// One of this caller's retry timers fired (the owner's `retry_kind`): send the attempt.
@@ -301,7 +373,6 @@ impl<U: Copy> Caller<U> {
     /// retry can fix).
     fn failed(&mut self, slot: u32, status: Status, ctx: &mut Ctx<'_>) -> Option<CallOutcome<U>> {
         let call = self.calls.get_mut(slot)?;
-        call.timeout = None;
         self.outages.failure(call.request.op.is_read(), call.host);
         let attempt = call.request.attempt;
         if attempt < self.policy.max_attempts && status != Status::Invalid {
