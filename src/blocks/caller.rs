@@ -255,11 +255,8 @@ impl<U: Copy> Caller<U> {
             resolved_at: now,
             deadline: SimTime::MAX,
         };
-        let slot = self.calls.insert_with(|slot| Call {
-            request: Request { token: u64::from(slot), ..request },
-            host,
-            user,
-        });
+        let slot =
+            self.calls.insert_with(|slot| Call { request: Request { token: u64::from(slot), ..request }, host, user });
         self.attempt(slot, ctx);
         slot
     }
