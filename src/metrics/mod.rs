@@ -20,10 +20,17 @@ pub const HISTOGRAM_SIGNIFICANT_DIGITS: u8 = 3;
 /// value instead of the crate's general path (range checks, resizing, min/max tracking). The
 /// resulting histogram is the one recording every value into the crate would give (a test
 /// checks it).
+///
+/// Counts are 32-bit, halving the cache lines a run's many histograms touch (the increment
+/// is a cache miss as often as not: a profile of `web-tier` put most of a station departure's
+/// time on it). A bucket that passes `u32::MAX` carries each 2³² into `carried`, so no count
+/// is ever lost.
 #[derive(Clone, Debug, Default)]
 pub struct LatencyHistogram {
-    /// Counts by HDR bucket index (grown to the highest index recorded).
-    counts: Vec<u64>,
+    /// Counts by HDR bucket index (grown to the highest index recorded), modulo 2³².
+    counts: Vec<u32>,
+    /// Multiples of 2³² carried out of `counts`, by bucket index (almost always empty).
+    carried: Vec<(usize, u64)>,
     count: u64,
     sum_nanos: u128,
 }
@@ -70,7 +77,13 @@ impl LatencyHistogram {
         let exact = latency.as_nanos();
         let index = hdr_index(exact.max(1));
         match self.counts.get_mut(index) {
-            Some(count) => *count += 1,
+            Some(count) => {
+                let (next, wrapped) = count.overflowing_add(1);
+                *count = next;
+                if wrapped {
+                    self.carry(index);
+                }
+            }
             None => self.grow_and_record(index),
         }
         self.count += 1;
@@ -81,6 +94,20 @@ impl LatencyHistogram {
     fn grow_and_record(&mut self, index: usize) {
         self.counts.resize(index + 1, 0);
         self.counts[index] += 1;
+    }
+
+    #[cold]
+    fn carry(&mut self, index: usize) {
+        match self.carried.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, high)) => *high += 1,
+            None => self.carried.push((index, 1)),
+        }
+    }
+
+    /// The full count of bucket `index`.
+    fn bucket_count(&self, index: usize) -> u64 {
+        let high = self.carried.iter().find(|(i, _)| *i == index).map_or(0, |(_, high)| *high);
+        (high << 32) | u64::from(self.counts[index])
     }
 
     /// Number of values recorded.
@@ -96,6 +123,7 @@ impl LatencyHistogram {
     /// Forgets everything recorded.
     pub fn reset(&mut self) {
         self.counts.fill(0);
+        self.carried.clear();
         self.count = 0;
         self.sum_nanos = 0;
     }
@@ -105,7 +133,8 @@ impl LatencyHistogram {
     pub fn take(&mut self) -> Histogram<u64> {
         let mut histogram = Histogram::new(HISTOGRAM_SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
         histogram.auto(true);
-        for (index, &count) in self.counts.iter().enumerate() {
+        for index in 0..self.counts.len() {
+            let count = self.bucket_count(index);
             if count > 0 {
                 // Auto-resizing: recording grows the range as the crate would have.
                 histogram.record_n(hdr_value(index), count).expect("an auto-resizing histogram takes any u64");
@@ -360,6 +389,31 @@ pub struct SeriesNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bucket past 2³² values keeps counting: the 32-bit bin carries into `carried`, and
+    /// the histogram taken holds the full count (here 2³² + 2, and exactly 2 × 2³² in a
+    /// second bucket, whose 32-bit bin reads 0).
+    #[test]
+    fn latency_histogram_buckets_carry_past_u32() {
+        let mut histogram = LatencyHistogram::new();
+        let (one_ms, two_ms) = (SimDuration::from_millis(1), SimDuration::from_millis(2));
+        histogram.record(one_ms);
+        histogram.record(two_ms);
+        let (a, b) = (hdr_index(one_ms.as_nanos()), hdr_index(two_ms.as_nanos()));
+        histogram.counts[a] = u32::MAX;
+        histogram.counts[b] = u32::MAX;
+        histogram.count = 2 * u64::from(u32::MAX);
+        histogram.record(one_ms); // wraps to 0, carries 1
+        histogram.record(one_ms);
+        histogram.record(two_ms); // wraps to 0, carries 1
+        histogram.counts[b] = u32::MAX;
+        histogram.record(two_ms); // the second carry of bucket b: 2 × 2^32, bin 0
+        let taken = histogram.take();
+        assert_eq!(taken.count_at(one_ms.as_nanos()), (1 << 32) + 1);
+        assert_eq!(taken.count_at(two_ms.as_nanos()), 2 << 32);
+        assert_eq!(histogram.count(), 0);
+        assert!(histogram.carried.is_empty());
+    }
 
     /// The counts kept by bucket index give the histogram that recording every value into
     /// the crate gives: same counts, length, min, max and quantiles, and the same bytes

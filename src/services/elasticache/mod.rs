@@ -63,6 +63,7 @@
 mod client;
 mod config;
 mod doc;
+mod key_index;
 mod metrics;
 mod nodes;
 mod protocol;

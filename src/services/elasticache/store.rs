@@ -1,7 +1,7 @@
 //! One shard's key space: the items a primary holds, their memory, expiry and eviction.
 //!
 //! Items live in a dense vector (so a uniformly random item is one draw, as Redis's
-//! `dictGetRandomKey` gives) with a hash index from key to position. Each item is 56 bytes
+//! `dictGetRandomKey` gives) with an index from key to position (`super::key_index`). Each item is 56 bytes
 //! of state: its key, the database time its value reflects (`as_of`), its expiry, the first
 //! later commit the cache client has learned of (a measurement, see `super::metrics`), the
 //! time of its last access, its size, its LFU counter and the links of the exact-LRU list.
@@ -19,10 +19,9 @@
 //! 10, initial value 5, decay of one per `lfu-decay-time` = 1 minute of idleness;
 //! redis.io, "Key eviction", LFU mode).
 
-use rand::RngExt;
-use rustc_hash::FxHashMap;
-
+use super::key_index::KeyIndex;
 use crate::engine::SimRng;
+use rand::RngExt;
 
 /// No link in the exact-LRU list.
 const NIL: u32 = u32::MAX;
@@ -150,7 +149,7 @@ pub enum Lookup {
 /// One shard's items.
 pub struct Store {
     items: Vec<Item>,
-    index: FxHashMap<u64, u32>,
+    index: KeyIndex,
     head: u32,
     tail: u32,
     used: u64,
@@ -168,7 +167,7 @@ impl Store {
     pub fn new(capacity: u64, policy: Policy, sampling: Sampling) -> Self {
         Store {
             items: Vec::new(),
-            index: FxHashMap::default(),
+            index: KeyIndex::default(),
             head: NIL,
             tail: NIL,
             used: 0,
@@ -198,8 +197,7 @@ impl Store {
 
     /// Bytes of simulator memory the store takes.
     pub fn footprint(&self) -> u64 {
-        (self.items.capacity() * std::mem::size_of::<Item>()) as u64
-            + (self.index.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)) as u64
+        (self.items.capacity() * std::mem::size_of::<Item>()) as u64 + self.index.footprint()
     }
 
     /// Forgets every item (a node that restarts empty).
@@ -216,7 +214,7 @@ impl Store {
     /// Looks `key` up at `now` (ns): a live item is touched (recency, frequency); an expired
     /// one is removed (Redis's passive expiry).
     pub fn get(&mut self, key: u64, now: u64, rng: &mut SimRng) -> Lookup {
-        let Some(&position) = self.index.get(&key) else { return Lookup::Miss };
+        let Some(position) = self.index.get(key) else { return Lookup::Miss };
         let item = &mut self.items[position as usize];
         if item.expires <= now {
             self.remove_at(position);
@@ -237,7 +235,7 @@ impl Store {
 
     /// The item of `key`, if present (expired or not), for measurement.
     pub fn peek_mut(&mut self, key: u64) -> Option<&mut Item> {
-        let position = *self.index.get(&key)?;
+        let position = self.index.get(key)?;
         Some(&mut self.items[position as usize])
     }
 
@@ -247,7 +245,7 @@ impl Store {
     /// replaced (Redis `SET`).
     pub fn set(&mut self, key: u64, value: Value, now: u64, rng: &mut SimRng) -> bool {
         let Value { size, as_of, expires, overwritten } = value;
-        if let Some(&position) = self.index.get(&key) {
+        if let Some(position) = self.index.get(key) {
             self.remove_at(position);
         }
         let size64 = u64::from(size);
@@ -284,8 +282,8 @@ impl Store {
 
     /// Removes `key`; true if it was present.
     pub fn delete(&mut self, key: u64) -> bool {
-        match self.index.get(&key) {
-            Some(&position) => {
+        match self.index.get(key) {
+            Some(position) => {
                 self.remove_at(position);
                 true
             }
@@ -361,7 +359,7 @@ impl Store {
             }
         }
         while let Some((key, _)) = self.pool.pop() {
-            if let Some(&position) = self.index.get(&key) {
+            if let Some(position) = self.index.get(key) {
                 return position;
             }
         }
@@ -374,7 +372,7 @@ impl Store {
             self.unlink(position);
         }
         let item = self.items.swap_remove(position as usize);
-        self.index.remove(&item.key);
+        self.index.remove(item.key);
         self.used -= u64::from(item.size);
         if item.expires != NEVER {
             self.volatile -= 1;
