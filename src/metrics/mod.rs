@@ -391,7 +391,7 @@ mod tests {
     use super::*;
 
     /// A bucket past 2³² values keeps counting: the 32-bit bin carries into `carried`, and
-    /// the histogram taken holds the full count (here 2³² + 2, and exactly 2 × 2³² in a
+    /// the histogram taken holds the full count (here 2³² + 1, and exactly 2 × 2³² in a
     /// second bucket, whose 32-bit bin reads 0).
     #[test]
     fn latency_histogram_buckets_carry_past_u32() {
