@@ -7,7 +7,7 @@
 //! caches: a `web-tier` profile spent a tenth of its time in the shard's lookups.
 //!
 //! The price is memory: every shard sees keys from the whole range, so each holds a vector as
-//! long as the highest key it has seen (4 bytes a key, at most 16 MiB). [`KeyIndex::footprint`]
+//! long as the highest key it has seen (4 bytes a key, at most 16 MiB). `KeyIndex::footprint`
 //! reports it, so the run's memory budget counts it.
 
 use rustc_hash::FxHashMap;
