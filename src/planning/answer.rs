@@ -55,13 +55,26 @@ fn missed_labels(results: &ExperimentResults, points: &[&PointPlan]) -> Vec<Stri
 /// The answer for `points` (judged and costed) with `cheapest` the best plan.
 pub fn answer(results: &ExperimentResults, points: &[PointPlan], cheapest: Option<usize>) -> String {
     let objectives = results.plan_inputs.objectives.len();
-    let all = if objectives == 0 {
-        "has no objectives to meet".to_string()
-    } else if objectives == 1 {
-        "meets its objective".to_string()
-    } else {
-        format!("meets all {objectives} objectives")
-    };
+    let all =
+        if objectives == 1 { "meets its objective".to_string() } else { format!("meets all {objectives} objectives") };
+    if objectives == 0 {
+        // Nothing to judge: say so, and the cost, without calling any point "meeting".
+        return match cheapest.and_then(|index| points.iter().find(|point| point.index == index)) {
+            Some(best) if results.sweep_params.is_empty() => {
+                format!(
+                    "The scenario states no objectives, so nothing is judged; it costs {}.",
+                    money(best.cost.monthly)
+                )
+            }
+            Some(best) => format!(
+                "The scenario states no objectives, so no point is judged; the cheapest, {}, costs {}.",
+                describe_point(results, best.index).replacen("Point", "point", 1),
+                money(best.cost.monthly)
+            ),
+            None if points.is_empty() => "No point was run.".into(),
+            None => "The scenario states no objectives, and every point is unstable (its queues ran away).".into(),
+        };
+    }
     if let Some(best) = cheapest.and_then(|index| points.iter().find(|point| point.index == index)) {
         let mut text = format!("{} {all} at {}", describe_point(results, best.index), money(best.cost.monthly));
         // Whole dollars, as the ranking compares them.

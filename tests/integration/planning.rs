@@ -191,3 +191,28 @@ fn forecast_uncertainty_changes_the_plan() {
     assert!(draws[0].windows(2).any(|pair| pair[0] != pair[1]));
     assert!(draws[0].iter().all(|&rate| rate > 0.0));
 }
+
+/// A costed sweep with no `[[objective]]`: nothing is judged, and the answer says so rather
+/// than calling the cheapest point one that "meets all objectives". (elasticache-sizing
+/// shortened to two points, one replication and 10 simulated seconds.)
+#[test]
+fn without_objectives_the_answer_judges_nothing() {
+    let toml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/elasticache-sizing.toml"))
+        .unwrap()
+        .replace("duration = \"60s\"", "duration = \"10s\"")
+        .replace("warmup = \"20s\"", "warmup = \"2s\"")
+        .replace("replications = 3", "replications = 1")
+        .replace(
+            "\"component.cache.node_memory\" = [\"4MiB\", \"8MiB\", \"16MiB\", \"32MiB\", \"64MiB\", \"160MiB\"]",
+            "\"component.cache.node_memory\" = [\"4MiB\", \"160MiB\"]",
+        );
+    assert!(toml.contains("[\"4MiB\", \"160MiB\"]"), "the bundled scenario's sweep line changed");
+    let results = run("no-objectives", &toml);
+    let planning = evaluate(&results).expect("ElastiCache nodes are billable");
+    assert!(
+        planning.answer.starts_with("The scenario states no objectives, so no point is judged; the cheapest, point 0"),
+        "{}",
+        planning.answer
+    );
+    assert!(!planning.answer.contains("meets"), "{}", planning.answer);
+}

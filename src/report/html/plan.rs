@@ -28,9 +28,20 @@ fn dollars(value: f64) -> String {
 /// latency and success.
 pub(super) fn answer(html: &mut String, page: &Page) {
     let results = page.results;
+    let judged = !results.plan_inputs.objectives.is_empty();
     if let Some(planning) = page.planning {
         let none = if planning.cheapest.is_none() { " none" } else { "" };
         let _ = writeln!(html, "<p class=\"answer{none}\">{}</p>", escape(&planning.answer));
+        if !judged {
+            // Only a cost to report: the workloads' latency and success below say the rest.
+            workload_headline(
+                html,
+                results,
+                "The scenario states no <code>[[objective]]</code>, so no point is judged \
+                 meeting or failing: these are the workloads' headline numbers.",
+            );
+            return;
+        }
         if let Some(plan) = planning.cheapest.and_then(|c| planning.points.iter().find(|p| p.index == c)) {
             let params = params_label(results, plan.index);
             let _ = writeln!(
@@ -45,6 +56,16 @@ pub(super) fn answer(html: &mut String, page: &Page) {
         }
         return;
     }
+    workload_headline(
+        html,
+        results,
+        "The scenario states no <code>[[objective]]</code> and nothing billable, so there is no plan to rank: \
+         these are the workloads' headline numbers.",
+    );
+}
+
+/// The main workloads' latency and success, one sentence each.
+fn workload_headline(html: &mut String, results: &ExperimentResults, note: &str) {
     let workloads: Vec<&str> = {
         let mut names: Vec<&str> = Vec::new();
         for point in &results.points {
@@ -97,12 +118,7 @@ pub(super) fn answer(html: &mut String, page: &Page) {
     if sentences.is_empty() {
         sentences.push("No workload measured: see the metrics below.".into());
     }
-    let _ = writeln!(
-        html,
-        "<p class=\"answer none\">{}</p>\n<p class=\"note\">The scenario states no <code>[[objective]]</code> and \
-         nothing billable, so there is no plan to rank: these are the workloads' headline numbers.</p>",
-        sentences.join("<br>")
-    );
+    let _ = writeln!(html, "<p class=\"answer none\">{}</p>\n<p class=\"note\">{note}</p>", sentences.join("<br>"));
 }
 
 /// The objectives table: one row per point and objective, estimate [interval] and verdict.
@@ -206,7 +222,12 @@ pub(super) fn plans_table(html: &mut String, page: &Page) {
             "<td class=\"num\">{}</td><td class=\"num\">{}</td>{}<td>{}</td><td class=\"wrap\">{}</td></tr>",
             dollars(plan.cost.monthly),
             dollars(plan.cost.annual),
-            verdict_cell(plan.verdict),
+            if results.plan_inputs.objectives.is_empty() && plan.verdict == Verdict::Meets {
+                // No objective to meet: a green "meets" would read as a pass.
+                "<td>not judged</td>".to_string()
+            } else {
+                verdict_cell(plan.verdict)
+            },
             escape(plan.bottleneck.as_ref().map_or("–", |b| b.reason.as_str())),
             escape(&plan.reasons.join(" "))
         );
